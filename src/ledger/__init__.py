@@ -1,0 +1,1 @@
+"""Event-sourced certification and licensing ledger."""

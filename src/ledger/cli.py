@@ -1,0 +1,137 @@
+"""The `ledger` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ledger.config import ConfigError, Settings
+from ledger.integrity.errors import IntegrityError
+from ledger.integrity.keyring import (
+    PURPOSES,
+    KeyDirectory,
+    format_time,
+    init_keyring,
+    mark_compromised,
+    parse_time,
+    rotate_key,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    env = dict(os.environ)
+    if getattr(args, "keys_dir", None):
+        env["LEDGER_KEYS_DIR"] = args.keys_dir
+    if getattr(args, "origin", None):
+        env["LEDGER_ORIGIN"] = args.origin
+    return Settings.from_env(env)
+
+
+def _cmd_keys_init(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    keys = KeyDirectory(settings.keys_dir)
+    if keys.exists():
+        if args.if_missing:
+            print(f"key ring already present at {keys.keyring_path}")
+            return 0
+        print(f"error: a key ring already exists at {keys.keyring_path}", file=sys.stderr)
+        return 1
+    keyring = init_keyring(keys, settings.origin, _now())
+    print(f"created key ring for origin {keyring.origin} at {keys.keyring_path}")
+    for key in keyring.keys:
+        print(f"  {key.purpose:<12} {key.kid}")
+    print(f"private keys are in {keys.path / 'private'} (mode 0600); back them up separately")
+    return 0
+
+
+def _cmd_keys_list(args: argparse.Namespace) -> int:
+    keyring = KeyDirectory(_settings(args).keys_dir).load()
+    if args.json:
+        print(json.dumps(keyring.to_json(), indent=2))
+        return 0
+    print(f"origin: {keyring.origin}")
+    print(f"{'kid':<18}{'purpose':<13}{'valid from':<29}{'valid until':<29}compromised from")
+    for key in keyring.keys:
+        until = format_time(key.valid_until) if key.valid_until else "-"
+        comp = format_time(key.compromised_from) if key.compromised_from else "-"
+        print(f"{key.kid:<18}{key.purpose:<13}{format_time(key.valid_from):<29}{until:<29}{comp}")
+    return 0
+
+
+def _cmd_keys_rotate(args: argparse.Namespace) -> int:
+    keys = KeyDirectory(_settings(args).keys_dir)
+    fresh = rotate_key(keys, args.purpose, _now())
+    print(f"new {fresh.purpose} key {fresh.kid}, valid from {format_time(fresh.valid_from)}")
+    print("records signed by earlier keys still verify within those keys' validity windows")
+    return 0
+
+
+def _cmd_keys_compromise(args: argparse.Namespace) -> int:
+    keys = KeyDirectory(_settings(args).keys_dir)
+    since = parse_time(args.since) if args.since else _now()
+    marked = mark_compromised(keys, args.kid, since)
+    print(f"key {marked.kid} marked compromised from {format_time(since)}")
+    print("signatures it made from then on fail verification; rotate to a new key now")
+    return 0
+
+
+def _cmd_keys_export(args: argparse.Namespace) -> int:
+    keyring = KeyDirectory(_settings(args).keys_dir).load()
+    text = json.dumps(keyring.to_json(), indent=2) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"public key ring written to {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledger", description="Certification and licensing ledger of signed events."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    keys = commands.add_parser("keys", help="manage the signing key ring")
+    keys.add_argument("--keys-dir", help="key folder (env LEDGER_KEYS_DIR, default ./keys)")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    init = key_commands.add_parser("init", help="create the key ring and first keys")
+    init.add_argument("--origin", help="the ledger's origin (env LEDGER_ORIGIN)")
+    init.add_argument("--if-missing", action="store_true", help="do nothing if one exists")
+    init.set_defaults(func=_cmd_keys_init)
+    listing = key_commands.add_parser("list", help="show every key and its validity")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_cmd_keys_list)
+    rotate = key_commands.add_parser("rotate", help="retire the current key and start a new one")
+    rotate.add_argument("--purpose", choices=PURPOSES, default="records")
+    rotate.set_defaults(func=_cmd_keys_rotate)
+    compromise = key_commands.add_parser("compromise", help="distrust a key from a time on")
+    compromise.add_argument("kid")
+    compromise.add_argument("--since", help="RFC 3339 time (default: now)")
+    compromise.set_defaults(func=_cmd_keys_compromise)
+    export = key_commands.add_parser("export", help="write the public key ring")
+    export.add_argument("output", nargs="?", default="-")
+    export.set_defaults(func=_cmd_keys_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (IntegrityError, ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

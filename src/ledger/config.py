@@ -1,0 +1,89 @@
+"""Settings, built once at start-up from the environment (or given explicitly) and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_ORIGIN = "ledger.efce.local/log"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    keys_dir: Path = Path("keys")
+    database_url: str | None = None
+    public_url: str = DEFAULT_PUBLIC_URL
+    origin: str = DEFAULT_ORIGIN
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        url = env.get("LEDGER_DATABASE_URL") or None
+        if url is not None:
+            parse_database_url(url)  # fail at start-up, not at first write
+        return cls(
+            data_dir=Path(env.get("LEDGER_DATA_DIR") or "var"),
+            keys_dir=Path(env.get("LEDGER_KEYS_DIR") or "keys"),
+            database_url=url,
+            public_url=(env.get("LEDGER_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+            origin=env.get("LEDGER_ORIGIN") or DEFAULT_ORIGIN,
+        )
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    dbname: str
+    host: str
+    port: int
+    user: str
+    password: str
+    schema: str
+
+    def conninfo(self) -> str:
+        parts = [f"dbname={self.dbname}", f"host={self.host}", f"port={self.port}"]
+        if self.user:
+            parts.append(f"user={self.user}")
+        if self.password:
+            parts.append(f"password={self.password}")
+        return " ".join(parts)
+
+
+def parse_database_url(url: str) -> PostgresTarget:
+    """`postgresql://user:password@host:port/dbname?schema=name`. Errors never echo the password."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(
+            f"LEDGER_DATABASE_URL has scheme {parts.scheme!r}; expected 'postgresql://'"
+        )
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname:
+        raise ConfigError("LEDGER_DATABASE_URL names no database (postgresql://host/DBNAME)")
+    schema = ""
+    for pair in filter(None, parts.query.split("&")):
+        key, _, value = pair.partition("=")
+        if key != "schema":
+            raise ConfigError(f"LEDGER_DATABASE_URL has unknown option {key!r}")
+        schema = unquote(value)
+    try:
+        port = parts.port or 5432
+    except ValueError as exc:
+        raise ConfigError("LEDGER_DATABASE_URL has an invalid port") from exc
+    return PostgresTarget(
+        dbname=dbname,
+        host=parts.hostname or "127.0.0.1",
+        port=port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        schema=schema,
+    )

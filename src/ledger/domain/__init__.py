@@ -1,0 +1,1 @@
+"""The certification domain: aggregates, events and policy rules. No I/O."""

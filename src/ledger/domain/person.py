@@ -1,0 +1,113 @@
+"""People: personal data (encrypted per person in the store), courses delivered, erasure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+from ledger.domain.base import (
+    LedgerAggregate,
+    LedgerCreated,
+    LedgerEvent,
+    aggregate_type,
+    event_type,
+)
+
+ERASED = "[erased]"
+"""What a personal field reads as once its person's key has been destroyed."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    delivery_id: str
+    delivered_on: date
+    region: str
+    participants: int
+    full_programme: bool
+    observed_by: str | None
+    recorded_by: str
+
+
+@event_type
+class PersonRegistered(LedgerCreated):
+    TOPIC = "person.registered"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("name", "email", "organisation")
+    name: str
+    email: str
+    organisation: str
+    region: str
+    country: str
+
+    def apply(self, person: Person) -> None:
+        person.name = self.name
+        person.email = self.email
+        person.organisation = self.organisation
+        person.region = self.region
+        person.country = self.country
+        person.deliveries = []
+        person.erased = False
+        person.name_hidden = False
+
+
+@event_type
+class CourseDelivered(LedgerEvent):
+    TOPIC = "person.course_delivered"
+    delivery_id: str
+    region: str
+    participants: int
+    full_programme: bool
+    observed_by: str | None
+
+    def apply(self, person: Person) -> None:
+        person.deliveries.append(
+            Delivery(
+                delivery_id=self.delivery_id,
+                delivered_on=self.effective_on or self.timestamp.date(),
+                region=self.region,
+                participants=self.participants,
+                full_programme=self.full_programme,
+                observed_by=self.observed_by,
+                recorded_by=self.actor,
+            )
+        )
+
+
+@event_type
+class NamePublicationChanged(LedgerEvent):
+    TOPIC = "person.name_publication_changed"
+    hidden: bool
+
+    def apply(self, person: Person) -> None:
+        person.name_hidden = self.hidden
+
+
+@event_type
+class PersonalDataErased(LedgerEvent):
+    TOPIC = "person.personal_data_erased"
+    reason: str
+
+    def apply(self, person: Person) -> None:
+        person.erased = True
+        person.name = person.email = person.organisation = ERASED
+
+
+@aggregate_type(PersonRegistered)
+class Person(LedgerAggregate):
+    TYPE_NAME = "Person"
+    if TYPE_CHECKING:
+        name: str
+        email: str
+        organisation: str
+        region: str
+        country: str
+        deliveries: list[Delivery]
+        erased: bool
+        name_hidden: bool
+
+    def courses_between(self, start: date, end: date) -> list[Delivery]:
+        return [d for d in self.deliveries if start <= d.delivered_on <= end]
+
+    @property
+    def full_programmes(self) -> int:
+        return sum(1 for d in self.deliveries if d.full_programme)

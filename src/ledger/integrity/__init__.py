@@ -1,0 +1,1 @@
+"""Canonical encoding, signatures, keys and the Merkle log: no database, no framework."""

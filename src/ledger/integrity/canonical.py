@@ -1,0 +1,93 @@
+"""RFC 8785 (JSON Canonicalization Scheme) for the values a ledger record may hold.
+
+Records hold objects with string keys, arrays, strings, booleans, null and integers in the
+I-JSON safe range. Floating-point numbers are refused: without them the canonical form is
+also what `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
+produces for ASCII keys, so a verifier in any language needs no special number formatting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+_encode_string = json.encoder.py_encode_basestring  # type: ignore[attr-defined]
+
+
+class CanonicalError(ValueError):
+    """A value cannot be put into canonical form (a float, a non-string key, a lone surrogate)."""
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of `value`."""
+    parts: list[str] = []
+    _write(value, parts, "$")
+    text = "".join(parts)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalError(f"string is not valid Unicode (lone surrogate): {exc}") from exc
+
+
+def _utf16_key(key: str) -> bytes:
+    # RFC 8785 section 3.2.3: object members are sorted by the UTF-16 code units of their names.
+    return key.encode("utf-16-be", errors="surrogatepass")
+
+
+def _write(value: Any, out: list[str], path: str) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise CanonicalError(f"{path}: integer {value} is outside the I-JSON safe range")
+        out.append(str(int(value)))
+    elif isinstance(value, str):
+        out.append(_encode_string(value))
+    elif isinstance(value, float):
+        raise CanonicalError(f"{path}: floating-point numbers are not allowed in records")
+    elif isinstance(value, Mapping):
+        items = []
+        for key in value:
+            if not isinstance(key, str):
+                raise CanonicalError(f"{path}: object key {key!r} is not a string")
+            items.append(key)
+        items.sort(key=_utf16_key)
+        out.append("{")
+        for i, key in enumerate(items):
+            if i:
+                out.append(",")
+            out.append(_encode_string(key))
+            out.append(":")
+            _write(value[key], out, f"{path}.{key}")
+        out.append("}")
+    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out, f"{path}[{i}]")
+        out.append("]")
+    else:
+        raise CanonicalError(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+def parse_canonical(data: bytes) -> Any:
+    """Parse `data` as JSON and insist that it is already in canonical form."""
+    try:
+        value = json.loads(data.decode("utf-8"), parse_float=_refuse_float)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CanonicalError(f"not valid UTF-8 JSON: {exc}") from exc
+    if canonical_bytes(value) != data:
+        raise CanonicalError("bytes are valid JSON but not in canonical (RFC 8785) form")
+    return value
+
+
+def _refuse_float(text: str) -> float:
+    raise CanonicalError(f"floating-point number {text} is not allowed in records")

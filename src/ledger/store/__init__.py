@@ -1,0 +1,1 @@
+"""Storage: the eventsourcing application, the signing mapper, chained event store, backends."""

@@ -1,0 +1,130 @@
+"""The eventsourcing application of the ledger, wired to SQLite or PostgreSQL.
+
+`open_store` is the one place where settings become a running store: it loads the key ring,
+the private keys this process may sign with, the per-person key store, and the backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import EventStore, IntegrityError, Mapper
+
+from ledger.config import Settings, parse_database_url
+from ledger.domain.errors import Conflict, NotFound
+from ledger.integrity.keyring import KeyDirectory
+from ledger.store.event_store import ChainedEventStore
+from ledger.store.mapper import SigningMapper
+from ledger.store.person_keys import PersonKeys, PostgresPersonKeys, SQLitePersonKeys
+from ledger.store.signing import Signing
+
+APPLICATION_NAME = "Ledger"
+
+
+class LedgerApplication(Application[UUID]):
+    name = APPLICATION_NAME
+
+    def __init__(
+        self, signing: Signing, person_keys: PersonKeys, env: dict[str, str], verify_all: bool
+    ) -> None:
+        self._signing = signing
+        self._person_keys = person_keys
+        self._verify_all = verify_all
+        super().__init__(env)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return SigningMapper(self._signing, self._person_keys)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        mapper = self.mapper
+        assert isinstance(mapper, SigningMapper)
+        return ChainedEventStore(mapper, self.recorder, verify_all=self._verify_all)
+
+
+@dataclass
+class Store:
+    """The port the service layer writes through: load aggregates, save them atomically."""
+
+    app: LedgerApplication
+    person_keys: PersonKeys
+    settings: Settings
+
+    def get(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
+        try:
+            aggregate: Any = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(kind, str(aggregate_id)) from None
+        if cls is not None and not isinstance(aggregate, cls):
+            raise NotFound(kind, str(aggregate_id))
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(list(self.app.recorder.select_events(aggregate_id, limit=1)))
+
+    def save(self, *aggregates: Any) -> list[int]:
+        try:
+            recordings = self.app.save(*aggregates)
+        except IntegrityError as exc:
+            raise Conflict(
+                "another change to the same record was saved first; reload and retry"
+            ) from exc
+        return [r.notification.id for r in recordings]
+
+    @property
+    def signing(self) -> Signing:
+        mapper = self.app.mapper
+        assert isinstance(mapper, SigningMapper)
+        return mapper.signing
+
+    def close(self) -> None:
+        self.app.close()
+        self.person_keys.close()
+
+
+def backend_env(settings: Settings) -> dict[str, str]:
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / "ledger.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    target = parse_database_url(settings.database_url)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": target.dbname,
+        "POSTGRES_HOST": target.host,
+        "POSTGRES_PORT": str(target.port),
+        "POSTGRES_USER": target.user,
+        "POSTGRES_PASSWORD": target.password,
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    }
+    if target.schema:
+        env["POSTGRES_SCHEMA"] = target.schema
+    return env
+
+
+def open_person_keys(settings: Settings, keys: KeyDirectory) -> PersonKeys:
+    kek = keys.secret("person-kek")
+    if settings.database_url is None:
+        return SQLitePersonKeys(kek, settings.data_dir / "person-keys.sqlite")
+    target = parse_database_url(settings.database_url)
+    return PostgresPersonKeys(kek, target.conninfo(), target.schema)
+
+
+def open_store(
+    settings: Settings,
+    *,
+    verify_all: bool = False,
+) -> Store:
+    keys = KeyDirectory(settings.keys_dir)
+    signing = Signing.load(keys)
+    person_keys = open_person_keys(settings, keys)
+    # The library reads its settings from the environment only through this mapping.
+    app = LedgerApplication(signing, person_keys, backend_env(settings), verify_all)
+    return Store(app=app, person_keys=person_keys, settings=settings)

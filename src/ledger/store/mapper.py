@@ -1,0 +1,148 @@
+"""The signing mapper: domain event <-> signed canonical record, one record at a time.
+
+Independent of the backend. Writing needs the digest of the stream's previous record, which
+the chained event store supplies; reading checks the record's form, origin, type and key, and
+turns the payload back into the event (decrypting personal fields, or marking them erased).
+Chain links and signatures are checked by the chained event store, which sees whole streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import CanInitAggregate
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic
+
+from ledger.domain.base import CREATED_BY
+from ledger.domain.person import ERASED
+from ledger.domain.registry import EVENT_TYPES
+from ledger.integrity.errors import DecryptionError, KeyringError, RecordIntegrityError
+from ledger.integrity.personal import associated_data, decrypt_field, encrypt_field, is_encrypted
+from ledger.integrity.record import Record, SignedRecord, open_record, seal
+from ledger.store.codec import CodecError, decode_payload, encode_payload
+from ledger.store.person_keys import PersonKeys
+from ledger.store.signing import Signing
+
+
+class _Unused(Transcoder):
+    """The mapper writes canonical JSON itself; the library's transcoder is never called."""
+
+    def encode(self, obj: Any) -> bytes:
+        raise NotImplementedError
+
+    def decode(self, data: bytes) -> Any:
+        raise NotImplementedError
+
+
+def stream_name(originator_id: UUID | str) -> str:
+    return str(originator_id if isinstance(originator_id, UUID) else UUID(originator_id))
+
+
+class SigningMapper(Mapper[UUID]):
+    def __init__(self, signing: Signing, person_keys: PersonKeys) -> None:
+        super().__init__(transcoder=_Unused())
+        self.signing = signing
+        self.person_keys = person_keys
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        raise NotImplementedError("records are chained: write through ChainedEventStore.put")
+
+    def seal_event(self, event: Any, prev: str | None) -> SignedRecord:
+        """Encode, encrypt personal fields, and sign `event` as the successor of `prev`."""
+        cls = type(event)
+        type_name = getattr(cls, "TOPIC", None)
+        if type_name is None or EVENT_TYPES.get(type_name) is not cls:
+            raise TypeError(f"{cls.__qualname__} is not a registered ledger event type")
+        stream = stream_name(event.originator_id)
+        version = int(event.originator_version)
+        payload = encode_payload(event)
+        personal = getattr(cls, "PERSONAL", ())
+        if personal:
+            key = self.person_keys.key_for(stream, create=True)
+            if key is None:
+                raise DecryptionError(f"person {stream} is erased: no personal data may be added")
+            for name in personal:
+                aad = associated_data(self.signing.origin, stream, version, type_name, name)
+                payload[name] = encrypt_field(key, payload[name], aad)
+        signer = self.signing.signer_at(event.timestamp)
+        record = Record(
+            origin=self.signing.origin,
+            stream=stream,
+            version=version,
+            type=type_name,
+            recorded_at=event.timestamp,
+            payload=payload,
+            prev=prev,
+            kid=signer.kid,
+        )
+        return seal(record, signer)
+
+    def open_stored(self, stored: StoredEvent) -> SignedRecord:
+        """Parse and check a stored record's form, origin, type and key window (no signature)."""
+        stream = stream_name(stored.originator_id)
+        version = int(stored.originator_version)
+        signed = open_record(bytes(stored.state), stream, version)
+        record = signed.record
+        if record.origin != self.signing.origin:
+            raise RecordIntegrityError(
+                stream, version, f"record is of origin {record.origin!r}, not this ledger's"
+            )
+        if record.type != stored.topic:
+            raise RecordIntegrityError(
+                stream, version, f"record is a {record.type}, stored as {stored.topic}"
+            )
+        if record.type not in EVENT_TYPES:
+            raise RecordIntegrityError(stream, version, f"unknown event type {record.type!r}")
+        try:
+            key = self.signing.keyring.get(record.kid)
+            key.check_signing_time(record.recorded_at)
+        except KeyringError as exc:
+            raise RecordIntegrityError(stream, version, str(exc)) from exc
+        return signed
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return self.event_from_record(self.open_stored(stored_event))
+
+    def event_from_record(self, signed: SignedRecord) -> Any:
+        record = signed.record
+        cls = EVENT_TYPES[record.type]
+        payload = dict(record.payload)
+        personal = getattr(cls, "PERSONAL", ())
+        if personal:
+            payload.update(self._decrypt(record, personal))
+        try:
+            state = decode_payload(cls, payload)
+        except CodecError as exc:
+            raise RecordIntegrityError(record.stream, record.version, str(exc)) from exc
+        state["originator_id"] = UUID(record.stream)
+        state["originator_version"] = record.version
+        state["timestamp"] = record.recorded_at
+        if issubclass(cls, CanInitAggregate):
+            state["originator_topic"] = get_topic(CREATED_BY[cls])
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+    def _decrypt(self, record: Record, fields: tuple[str, ...]) -> dict[str, str]:
+        try:
+            key = self.person_keys.key_for(record.stream)
+        except DecryptionError as exc:
+            raise RecordIntegrityError(record.stream, record.version, str(exc)) from exc
+        plain = {}
+        for name in fields:
+            value = record.payload.get(name)
+            if not isinstance(value, dict) or not is_encrypted(value):
+                raise RecordIntegrityError(
+                    record.stream, record.version, f"personal field {name} is not encrypted"
+                )
+            if key is None:
+                plain[name] = ERASED
+                continue
+            aad = associated_data(record.origin, record.stream, record.version, record.type, name)
+            try:
+                plain[name] = decrypt_field(key, value, aad)
+            except DecryptionError as exc:
+                raise RecordIntegrityError(record.stream, record.version, str(exc)) from exc
+        return plain

@@ -1,0 +1,75 @@
+"""Two writers of conflicting commands: exactly one wins, the other gets a conflict."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from ledger.domain.certificates import certificate_stream
+from ledger.domain.errors import Conflict
+from ledger.service import LedgerService
+from ledger.store.application import Store, open_store
+from tests.builders import COMMITTEE, licensed
+from tests.conftest import Ledger
+from tests.rawsql import RawEvents
+
+
+class SaveAfterBarrier:
+    """The real store, except that `save` waits until both writers have loaded their state."""
+
+    def __init__(self, store: Store, barrier: threading.Barrier) -> None:
+        self.store = store
+        self.barrier = barrier
+
+    def get(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
+        return self.store.get(kind, aggregate_id, cls)
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return self.store.exists(aggregate_id)
+
+    def save(self, *aggregates: Any) -> list[int]:
+        self.barrier.wait(timeout=30)
+        return self.store.save(*aggregates)
+
+
+def test_two_concurrent_conflicting_writers_one_wins_one_conflicts(ledger: Ledger) -> None:
+    _, licence_id = licensed(ledger.service)
+    raw = RawEvents(ledger.settings)
+    rows_before = raw.count()
+    barrier = threading.Barrier(2)
+    stores = [open_store(ledger.settings) for _ in range(2)]
+    outcomes: dict[str, object] = {}
+
+    def write(name: str, store: Store, reason: str, until: date) -> None:
+        service = LedgerService(SaveAfterBarrier(store, barrier), store.person_keys, ledger.clock)
+        try:
+            outcomes[name] = service.suspend_licence(
+                COMMITTEE, licence_id, reason, until, on=date(2015, 1, 10)
+            )
+        except Conflict as exc:
+            outcomes[name] = exc
+
+    threads = [
+        threading.Thread(target=write, args=("a", stores[0], "complaint A", date(2015, 2, 1))),
+        threading.Thread(target=write, args=("b", stores[1], "complaint B", date(2015, 3, 1))),
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        for store in stores:
+            store.close()
+
+    conflicts = [o for o in outcomes.values() if isinstance(o, Conflict)]
+    assert len(outcomes) == 2
+    assert len(conflicts) == 1
+    assert raw.count() == rows_before + 1
+    licence = ledger.service.licence(licence_id)
+    assert licence.version == 2
+    winner = "complaint A" if not isinstance(outcomes["a"], Conflict) else "complaint B"
+    assert licence.suspensions[0].reason == winner
+    assert raw.state(certificate_stream(licence_id), 2)

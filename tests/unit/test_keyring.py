@@ -1,0 +1,82 @@
+"""The key ring on disk: private keys 0600, rotation windows, compromise marks."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ledger.cli import main
+from ledger.integrity.errors import KeyringError
+from ledger.integrity.keyring import KeyDirectory, init_keyring, mark_compromised, rotate_key
+
+T0 = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def test_init_writes_private_keys_readable_by_the_owner_only(tmp_path: Path) -> None:
+    keys = KeyDirectory(tmp_path / "keys")
+    keyring = init_keyring(keys, "ledger.test/log", T0)
+    assert {k.purpose for k in keyring.keys} == {"records", "checkpoints"}
+    for path in (tmp_path / "keys" / "private").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "keys" / "private").stat().st_mode) == 0o700
+    public = (tmp_path / "keys" / "keyring.json").read_text()
+    assert "PRIVATE" not in public
+    assert "BEGIN" not in public
+
+
+def test_the_gitignore_keeps_private_keys_out_of_the_repository() -> None:
+    lines = (Path(__file__).resolve().parents[2] / "keys" / ".gitignore").read_text().splitlines()
+    rules = [line for line in lines if line and not line.startswith("#")]
+    assert rules[0] == "*"
+    assert all(rule.startswith("!") and "private" not in rule for rule in rules[1:])
+
+
+def test_rotation_closes_the_old_window_and_opens_a_new_one(tmp_path: Path) -> None:
+    keys = KeyDirectory(tmp_path)
+    old = init_keyring(keys, "ledger.test/log", T0).current("records", T0)
+    fresh = rotate_key(keys, "records", T0 + timedelta(days=30))
+    keyring = keys.load()
+    assert keyring.get(old.kid).valid_until == T0 + timedelta(days=30)
+    assert keyring.current("records", T0 + timedelta(days=1)).kid == old.kid
+    assert keyring.current("records", T0 + timedelta(days=31)).kid == fresh.kid
+    with pytest.raises(KeyringError, match="expired at"):
+        keyring.get(old.kid).check_signing_time(T0 + timedelta(days=31))
+    assert keys.signer(fresh).public_key == fresh.public_key
+
+
+def test_a_compromise_mark_distrusts_signatures_from_that_time(tmp_path: Path) -> None:
+    keys = KeyDirectory(tmp_path)
+    key = init_keyring(keys, "ledger.test/log", T0).current("records", T0)
+    mark_compromised(keys, key.kid, T0 + timedelta(days=2))
+    marked = keys.load().get(key.kid)
+    marked.check_signing_time(T0 + timedelta(days=1))
+    with pytest.raises(KeyringError, match="is compromised from"):
+        marked.check_signing_time(T0 + timedelta(days=2))
+
+
+def test_a_tampered_key_ring_entry_is_refused(tmp_path: Path) -> None:
+    keys = KeyDirectory(tmp_path)
+    init_keyring(keys, "ledger.test/log", T0)
+    text = keys.keyring_path.read_text()
+    kid = keys.load().keys[0].kid
+    keys.keyring_path.write_text(text.replace(kid, "0" * 16))
+    with pytest.raises(KeyringError, match="id does not match its public key"):
+        keys.load()
+
+
+def test_cli_keys_init_rotate_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = str(tmp_path / "k")
+    assert main(["keys", "--keys-dir", folder, "init", "--origin", "ledger.test/log"]) == 0
+    assert main(["keys", "--keys-dir", folder, "init"]) == 1
+    assert main(["keys", "--keys-dir", folder, "init", "--if-missing"]) == 0
+    assert main(["keys", "--keys-dir", folder, "rotate"]) == 0
+    capsys.readouterr()
+    assert main(["keys", "--keys-dir", folder, "list"]) == 0
+    listing = capsys.readouterr().out
+    assert listing.count("records") == 2
+    assert listing.count("checkpoints") == 1
+    assert main(["keys", "--keys-dir", folder, "compromise", "nosuchkey"]) == 1
+    assert "not in the key ring" in capsys.readouterr().err
