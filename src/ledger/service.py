@@ -666,18 +666,22 @@ class LedgerService:
         licence.record(LicenceRevoked, actor, now, day, reason=reason.strip())
         return self._save(licence.certificate_id, licence)
 
-    def certify_instructor(self, actor: Actor, licence_id: str, on: date | None = None) -> Receipt:
-        now, day = self._day(on)
-        licence = self.licence(licence_id)
+    def _instructor_term(self, actor: Actor, licence: Licence, day: date) -> date:
+        """R10 and R9 for an instructor decision on the holder of `licence`; the new end date."""
         person = self.person(licence.holder_id)
         rules.r10_decision(actor, {d.recorded_by for d in person.deliveries})
-        valid_until = rules.r9_instructor(
+        return rules.r9_instructor(
             licence.status_on(day) == "valid",
             licence.valid_from,
             day,
             person.full_programmes,
             self.policy_for(licence.programme_id),
         )
+
+    def certify_instructor(self, actor: Actor, licence_id: str, on: date | None = None) -> Receipt:
+        now, day = self._day(on)
+        licence = self.licence(licence_id)
+        valid_until = self._instructor_term(actor, licence, day)
         certificate_id = new_certificate_id(Kind.INSTRUCTOR)
         cert = InstructorCertification.start(
             InstructorCertified,
@@ -698,17 +702,8 @@ class LedgerService:
     ) -> Receipt:
         now, day = self._day(on)
         cert = self.instructor(certificate_id)
-        licence = self.licence(cert.licence_id)
-        person = self.person(cert.holder_id)
-        rules.r10_decision(actor, {d.recorded_by for d in person.deliveries})
         rules.r8_not_revoked(cert.revoked_on is not None, "renewed")
-        valid_until = rules.r9_instructor(
-            licence.status_on(day) == "valid",
-            licence.valid_from,
-            day,
-            person.full_programmes,
-            self.policy_for(licence.programme_id),
-        )
+        valid_until = self._instructor_term(actor, self.licence(cert.licence_id), day)
         cert.record(InstructorRenewed, actor, now, day, valid_until=valid_until)
         return self._save(cert.certificate_id, cert)
 

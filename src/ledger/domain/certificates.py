@@ -70,6 +70,17 @@ def certificate_stream(certificate_id: str) -> UUID:
     return derived_id("certificate", certificate_id)
 
 
+def _term_status(day: date, valid_from: date, valid_until: date, revoked_on: date | None) -> str:
+    """Expiry is derived from the date asked about: nothing is written when a term ends."""
+    if revoked_on is not None and day >= revoked_on:
+        return "revoked"
+    if day < valid_from:
+        return "unknown"
+    if day > valid_until:
+        return "expired"
+    return "valid"
+
+
 @dataclass(frozen=True)
 class Suspension:
     starts_on: date
@@ -250,15 +261,10 @@ class Licence(Certificate):
 
     def status_on(self, day: date) -> str:
         """`valid`, `suspended`, `revoked`, `expired`, or `unknown` before it was granted."""
-        if self.revoked_on is not None and day >= self.revoked_on:
-            return "revoked"
-        if day < self.valid_from:
-            return "unknown"
-        if day > self.valid_until:
-            return "expired"
-        if any(s.covers(day) for s in self.suspensions):
+        status = _term_status(day, self.valid_from, self.valid_until, self.revoked_on)
+        if status == "valid" and any(s.covers(day) for s in self.suspensions):
             return "suspended"
-        return "valid"
+        return status
 
     def active_suspension(self, day: date) -> Suspension | None:
         return next((s for s in self.suspensions if s.covers(day)), None)
@@ -318,10 +324,5 @@ class InstructorCertification(Certificate):
         revocation_reason: str | None
 
     def status_on(self, day: date) -> str:
-        if self.revoked_on is not None and day >= self.revoked_on:
-            return "revoked"
-        if day < self.valid_from:
-            return "unknown"
-        if day > self.valid_until:
-            return "expired"
-        return "valid"
+        """`valid`, `revoked`, `expired`, or `unknown` before it was granted."""
+        return _term_status(day, self.valid_from, self.valid_until, self.revoked_on)
