@@ -111,3 +111,29 @@ def ledger(settings: Settings, clock: ManualClock) -> Iterator[Ledger]:
         yield Ledger(store, LedgerService(store, store.person_keys, clock), clock, settings)
     finally:
         store.close()
+
+
+PG_OUTCOMES: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "[postgres" not in report.nodeid:
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        PG_OUTCOMES[report.outcome] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and PG_OUTCOMES["skipped"]:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly how many PostgreSQL tests ran, so a skipped backend cannot pass unnoticed."""
+    terminalreporter.write_line(
+        "PostgreSQL tests: {passed} passed, {failed} failed, {skipped} skipped".format(
+            **PG_OUTCOMES
+        )
+    )
+    if IN_CI and PG_OUTCOMES["skipped"]:
+        terminalreporter.write_line("error: PostgreSQL tests were skipped under CI", red=True)
