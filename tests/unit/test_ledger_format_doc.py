@@ -61,14 +61,14 @@ def test_each_worked_record_verifies_and_matches_its_stated_message_digest_and_s
     assert canonical(members) == block(f"worked-example-message-{number}")
     assert members["kid"] == KID
     assert members["version"] == number
-    assert hashlib.sha256(stored).hexdigest() == value(f"Digest of record {number}")
+    assert hashlib.sha256(b"\x00" + stored).hexdigest() == value(f"Digest of record {number}")
     assert json.loads(stored)["sig"] == value(f"Signature of record {number}")
 
 
 def test_record_two_links_to_record_one() -> None:
     first, second = block("worked-example-record-1"), block("worked-example-record-2")
     assert verify(first)["prev"] is None
-    assert verify(second)["prev"] == hashlib.sha256(first).hexdigest()
+    assert verify(second)["prev"] == hashlib.sha256(b"\x00" + first).hexdigest()
 
 
 def test_a_changed_byte_in_the_example_fails_verification() -> None:

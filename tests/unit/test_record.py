@@ -48,7 +48,7 @@ def test_stored_bytes_are_the_canonical_members_plus_the_signature() -> None:
         members, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode()
     PRIVATE.public_key().verify(signature, message)
-    assert signed.digest == hashlib.sha256(signed.data).hexdigest()
+    assert signed.digest == hashlib.sha256(b"\x00" + signed.data).hexdigest()
 
 
 def test_a_sealed_record_opens_and_verifies() -> None:

@@ -9,13 +9,14 @@ A record is an RFC 8785 JSON object with exactly these members:
     type         the stable event type name
     recorded_at  transaction time, RFC 3339 UTC with microseconds
     payload      the event's data (personal fields encrypted)
-    prev         hex SHA-256 of the previous record's stored bytes in the stream, null at version 1
+    prev         the previous record's digest in the stream (hex), null at version 1
     kid          id of the signing key
 
 The signature is Ed25519 over the canonical bytes of that object. The stored bytes are the
 canonical bytes of the same object with one more member, `sig` (standard base64 of the 64-byte
-signature). A record's digest is SHA-256 of its stored bytes; it is what the next record of the
-stream names as `prev`, and the stored bytes are the leaf data of the transparency log.
+signature). A record's digest is its RFC 9162 leaf hash, SHA-256(0x00 || stored bytes): the next
+record of the stream names it as `prev`, and the stored bytes are the leaf data of the
+transparency log, so one hash serves both the stream chain and the log.
 See docs/ledger-format.md.
 """
 
@@ -79,7 +80,12 @@ class SignedRecord:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        """Hex of the record's RFC 9162 leaf hash: SHA-256(0x00 || stored bytes)."""
+        return record_digest(self.data)
+
+
+def record_digest(data: bytes) -> str:
+    return hashlib.sha256(b"\x00" + data).hexdigest()
 
 
 def seal(record: Record, signer: Signer) -> SignedRecord:
