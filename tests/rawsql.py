@@ -78,6 +78,12 @@ class RawEvents:
             (self._id(stream), version),
         )
 
+    def execute_log(self, statement: str, params: tuple[Any, ...]) -> None:
+        """Run SQL on the log tables; `{log}` stands for their schema prefix."""
+        prefix = "" if self.kind == "sqlite" else self.table.split(".")[0] + "."
+        with self._cursor() as cur:
+            cur.execute(self._sql(statement.format(log=prefix)), params)
+
     def count(self) -> int:
         with self._cursor() as cur:
             return int(cur.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
@@ -86,3 +92,45 @@ class RawEvents:
         with self._cursor() as cur:
             result = cur.execute(self._sql(sql), params)
             assert result.rowcount == 1, f"expected to change one row, changed {result.rowcount}"
+
+
+class RawRows(RawEvents):
+    """Rows addressed by notification id (SQLite rowid, PostgreSQL notification_id)."""
+
+    @property
+    def nid(self) -> str:
+        return "rowid" if self.kind == "sqlite" else "notification_id"
+
+    @property
+    def log_prefix(self) -> str:
+        return "" if self.kind == "sqlite" else self.table.split(".")[0] + "."
+
+    def rows(self) -> list[tuple[int, Any, int, str, bytes]]:
+        with self._cursor() as cur:
+            found = cur.execute(
+                f"SELECT {self.nid}, originator_id, originator_version, topic, state"
+                f" FROM {self.table} ORDER BY {self.nid}"
+            ).fetchall()
+        return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in found]
+
+    def run(self, statement: str, params: tuple[Any, ...] = ()) -> None:
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql(statement.format(events=self.table, log=self.log_prefix, nid=self.nid)),
+                params,
+            )
+
+    def insert(self, row: tuple[int, Any, int, str, bytes]) -> None:
+        self.run(
+            "INSERT INTO {events} ({nid}, originator_id, originator_version, topic, state)"
+            " VALUES (?, ?, ?, ?, ?)",
+            row,
+        )
+
+    def checkpoints(self) -> list[tuple[int, bytes, str, str]]:
+        with self._cursor() as cur:
+            found = cur.execute(
+                f"SELECT tree_size, root, note, signed_at FROM {self.log_prefix}ledger_log_checkpoints"
+                " ORDER BY tree_size"
+            ).fetchall()
+        return [(r[0], bytes(r[1]), r[2], r[3]) for r in found]

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ledger.config import ConfigError, Settings
 from ledger.integrity.errors import IntegrityError
@@ -95,6 +96,78 @@ def _cmd_keys_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from ledger.audit.bundle import export_bundle
+    from ledger.progress import Progress
+    from ledger.runtime import open_runtime
+
+    runtime = open_runtime(_settings(args))
+    try:
+        added = runtime.sequencer.catch_up()
+        size = runtime.public_log.size()
+        progress = Progress("exporting", size)
+        summary = export_bundle(
+            runtime.log_storage,
+            runtime.store.signing.keyring,
+            Path(args.directory),
+            progress=progress,
+        )
+    finally:
+        runtime.close()
+    if added:
+        print(f"sequenced {added} new records and signed a checkpoint first")
+    print(
+        f"exported {summary.records:,} records and {summary.checkpoints:,} checkpoints"
+        f" to {summary.path}"
+    )
+    print(f"verify it anywhere with: ledger audit {summary.path}")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from ledger.audit.bundle import Bundle, BundleError, DatabaseSource, Source
+    from ledger.audit.report import render
+
+    trusted = Path(args.trusted_checkpoint).read_text() if args.trusted_checkpoint else None
+    if args.live:
+        from ledger.runtime import open_runtime
+
+        runtime = open_runtime(_settings(args))
+        try:
+            runtime.sequencer.catch_up()
+            source: Source = DatabaseSource(runtime.log_storage, runtime.store.signing.keyring)
+            report = _run_audit(source, args, trusted)
+        finally:
+            runtime.close()
+    else:
+        if args.source is None:
+            print("error: name a bundle folder, or use --live", file=sys.stderr)
+            return 2
+        try:
+            source = Bundle(Path(args.source))
+            source.keyring()
+        except BundleError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        report = _run_audit(source, args, trusted)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(render(report))
+    return 0 if report.ok else 1
+
+
+def _run_audit(source: Any, args: argparse.Namespace, trusted: str | None) -> Any:
+    from ledger.audit.auditor import Auditor
+    from ledger.progress import Progress
+
+    progress = None if args.json else Progress("auditing", source.size_hint())
+    auditor = Auditor(
+        source.keyring(), deep=args.deep, trusted_checkpoint=trusted, progress=progress
+    )
+    return auditor.audit(source)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger", description="Certification and licensing ledger of signed events."
@@ -121,6 +194,22 @@ def build_parser() -> argparse.ArgumentParser:
     export = key_commands.add_parser("export", help="write the public key ring")
     export.add_argument("output", nargs="?", default="-")
     export.set_defaults(func=_cmd_keys_export)
+
+    bundle = commands.add_parser("export", help="write the auditor bundle of the whole history")
+    bundle.add_argument("directory", help="a new (or empty) folder")
+    bundle.set_defaults(func=_cmd_export)
+
+    audit = commands.add_parser(
+        "audit", help="verify an auditor bundle; exit 0 only if it all holds"
+    )
+    audit.add_argument("source", nargs="?", help="the bundle folder written by `ledger export`")
+    audit.add_argument("--live", action="store_true", help="audit the configured database directly")
+    audit.add_argument(
+        "--trusted-checkpoint", metavar="FILE", help="a checkpoint note trusted from before"
+    )
+    audit.add_argument("--deep", action="store_true", help="verify every signature (all cores)")
+    audit.add_argument("--json", action="store_true", help="machine-readable report")
+    audit.set_defaults(func=_cmd_audit)
     return parser
 
 

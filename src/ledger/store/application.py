@@ -84,7 +84,16 @@ class Store:
         self.person_keys.close()
 
 
+# Aggregates verified once are kept and fast-forwarded with only their new records (each new
+# record chained to the cached head), so a command does not re-read whole streams.
+CACHE_ENV = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+
+
 def backend_env(settings: Settings) -> dict[str, str]:
+    return {**CACHE_ENV, **_backend_env(settings)}
+
+
+def _backend_env(settings: Settings) -> dict[str, str]:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {

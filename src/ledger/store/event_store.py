@@ -167,10 +167,11 @@ class ChainedEventStore(EventStore[UUID]):
                 self._verify(signed)
                 yield self.signing_mapper.event_from_record(signed)
             return
-        yield from self._chained(rows, gt)
+        yield from self._chained(rows, stream_name(originator_id), gt)
 
-    def _chained(self, rows: Sequence[StoredEvent], gt: int | None) -> Iterator[Any]:
+    def _chained(self, rows: Sequence[StoredEvent], stream: str, gt: int | None) -> Iterator[Any]:
         previous: SignedRecord | None = None
+        known = None if gt is None else self._heads.get(stream, gt)
         expected = (gt or 0) + 1
         for row in rows:
             signed = self.signing_mapper.open_stored(row)
@@ -183,6 +184,8 @@ class ChainedEventStore(EventStore[UUID]):
                 check_link(signed, previous.digest)
             elif record.version == 1:
                 check_link(signed, None)
+            elif known is not None:
+                check_link(signed, known)  # continues a stream verified earlier in this process
             else:
                 # The chain starts before this read: its first record is checked on its own.
                 self._verify(signed)

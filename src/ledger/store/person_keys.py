@@ -65,53 +65,61 @@ class SQLitePersonKeys(PersonKeys):
         super().__init__(kek)
         self._path = path
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute(
+        with self._lock:
+            self._connect().execute(
                 "CREATE TABLE IF NOT EXISTS person_keys ("
                 " person TEXT PRIMARY KEY, wrapped BLOB, created_at TEXT NOT NULL,"
                 " erased_at TEXT)"
             )
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("PRAGMA journal_mode = WAL")
+            self._local.conn = conn
+            self._connections.append(conn)
         return conn
 
     def _load(self, person: str) -> tuple[bool, bytes | None]:
-        with self._lock, self._connect() as conn:
-            row = conn.execute(
-                "SELECT wrapped FROM person_keys WHERE person = ?", (person,)
-            ).fetchone()
-        conn.close()
+        row = (
+            self._connect()
+            .execute("SELECT wrapped FROM person_keys WHERE person = ?", (person,))
+            .fetchone()
+        )
         return (False, None) if row is None else (True, row[0])
 
     def _insert(self, person: str, wrapped: bytes) -> None:
-        with self._lock, self._connect() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO person_keys (person, wrapped, created_at) VALUES (?, ?, ?)",
-                (person, wrapped, datetime.now(UTC).isoformat()),
-            )
-        conn.close()
+        self._connect().execute(
+            "INSERT OR IGNORE INTO person_keys (person, wrapped, created_at) VALUES (?, ?, ?)",
+            (person, wrapped, datetime.now(UTC).isoformat()),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+            self._local = threading.local()
 
     def destroy(self, person: str) -> None:
         with self._lock:
             conn = self._connect()
-            try:
-                conn.execute(
-                    "INSERT OR IGNORE INTO person_keys (person, wrapped, created_at)"
-                    " VALUES (?, NULL, ?)",
-                    (person, datetime.now(UTC).isoformat()),
-                )
-                conn.execute(
-                    "UPDATE person_keys SET wrapped = NULL, erased_at = ? WHERE person = ?",
-                    (datetime.now(UTC).isoformat(), person),
-                )
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                conn.execute("VACUUM")
-            finally:
-                conn.close()
+            conn.execute(
+                "INSERT OR IGNORE INTO person_keys (person, wrapped, created_at)"
+                " VALUES (?, NULL, ?)",
+                (person, datetime.now(UTC).isoformat()),
+            )
+            conn.execute(
+                "UPDATE person_keys SET wrapped = NULL, erased_at = ? WHERE person = ?",
+                (datetime.now(UTC).isoformat(), person),
+            )
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class PostgresPersonKeys(PersonKeys):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ledger.integrity.errors import KeyringError
-from ledger.integrity.keyring import KeyDirectory, Keyring, Signer
+from ledger.integrity.keyring import KeyDirectory, Keyring, Purpose, Signer
 
 RELOAD_INTERVAL = 0.5
 
@@ -79,8 +79,8 @@ class Signing:
     def origin(self) -> str:
         return self._keyring.origin
 
-    def signer_at(self, at: datetime) -> Signer:
-        key = self.keyring.current("records", at)
+    def signer_at(self, at: datetime, purpose: Purpose = "records") -> Signer:
+        key = self.keyring.current(purpose, at)
         try:
             return self._signers[key.kid]
         except KeyError:
@@ -90,8 +90,6 @@ class Signing:
 def _load_signers(directory: KeyDirectory, keyring: Keyring) -> dict[str, Signer]:
     signers: dict[str, Signer] = {}
     for key in keyring.keys:
-        if key.purpose != "records":
-            continue
         try:
             signers[key.kid] = directory.signer(key)
         except KeyringError:

@@ -1,0 +1,1 @@
+"""Auditor bundles: export the signed history, and verify it with nothing else."""

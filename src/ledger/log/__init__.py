@@ -1,0 +1,1 @@
+"""The transparency log over the ledger's records: sequencing, checkpoints, proofs."""

@@ -1,0 +1,51 @@
+"""Wiring: the one place where settings become a running ledger (store, log, service)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.clock import Clock, SystemClock
+from ledger.config import Settings
+from ledger.log.public import PublicLog
+from ledger.log.sequencer import CheckpointPolicy, Sequencer
+from ledger.log.storage import LogStorage, open_log_storage
+from ledger.service import LedgerService
+from ledger.store.application import Store, open_store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    log_storage: LogStorage
+    service: LedgerService
+    sequencer: Sequencer
+    clock: Clock
+
+    @property
+    def public_log(self) -> PublicLog:
+        return PublicLog(self.log_storage, self.store.signing.keyring)
+
+    def close(self) -> None:
+        self.log_storage.close()
+        self.store.close()
+
+
+def open_runtime(
+    settings: Settings,
+    clock: Clock | None = None,
+    policy: CheckpointPolicy | None = None,
+    *,
+    verify_all: bool = False,
+) -> Runtime:
+    clock = clock or SystemClock()
+    store = open_store(settings, verify_all=verify_all)
+    log_storage = open_log_storage(settings)
+    return Runtime(
+        settings=settings,
+        store=store,
+        log_storage=log_storage,
+        service=LedgerService(store, store.person_keys, clock),
+        sequencer=Sequencer(log_storage, store.signing, clock, policy),
+        clock=clock,
+    )
