@@ -22,6 +22,8 @@ class Settings:
     database_url: str | None = None
     public_url: str = DEFAULT_PUBLIC_URL
     origin: str = DEFAULT_ORIGIN
+    checkpoint_every: int = 10_000
+    checkpoint_interval_ms: int = 500
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -34,11 +36,26 @@ class Settings:
             database_url=url,
             public_url=(env.get("LEDGER_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             origin=env.get("LEDGER_ORIGIN") or DEFAULT_ORIGIN,
+            checkpoint_every=_positive(env, "LEDGER_CHECKPOINT_EVERY", 10_000),
+            checkpoint_interval_ms=_positive(env, "LEDGER_CHECKPOINT_INTERVAL_MS", 500),
         )
 
     @property
     def backend(self) -> str:
         return "postgres" if self.database_url else "sqlite"
+
+
+def _positive(env: Mapping[str, str], key: str, default: int) -> int:
+    text = env.get(key)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{key} has value {text!r}; expected a whole number") from None
+    if value < 1:
+        raise ConfigError(f"{key} has value {text!r}; expected at least 1")
+    return value
 
 
 @dataclass(frozen=True)

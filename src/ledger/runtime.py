@@ -39,6 +39,9 @@ def open_runtime(
     verify_all: bool = False,
 ) -> Runtime:
     clock = clock or SystemClock()
+    policy = policy or CheckpointPolicy(
+        every=settings.checkpoint_every, interval=settings.checkpoint_interval_ms / 1000
+    )
     store = open_store(settings, verify_all=verify_all)
     log_storage = open_log_storage(settings)
     return Runtime(

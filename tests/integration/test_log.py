@@ -184,3 +184,30 @@ def test_bad_log_requests_name_the_field(runtime: Runtime) -> None:
             call()
         assert caught.value.field == field
     assert len(runtime.public_log.entries(0, 10**6)) == size
+
+
+def test_a_checkpoint_is_signed_once_the_interval_has_passed(ledger: Ledger) -> None:
+    runtime = open_runtime(
+        ledger.settings, clock=ledger.clock, policy=CheckpointPolicy(every=10**6, interval=0.3)
+    )
+    try:
+        generate(runtime.service, 10)
+        runtime.sequencer.sequence_once()
+        assert runtime.sequencer.checkpoint() is None  # fewer than `every`, interval not over
+        threading.Event().wait(0.35)
+        signed = runtime.sequencer.checkpoint()
+        assert signed is not None
+        assert signed.size == runtime.public_log.size()
+    finally:
+        runtime.close()
+
+
+def test_checkpoint_settings_come_from_the_environment() -> None:
+    from ledger.config import ConfigError, Settings
+
+    settings = Settings.from_env(
+        {"LEDGER_CHECKPOINT_EVERY": "50", "LEDGER_CHECKPOINT_INTERVAL_MS": "200"}
+    )
+    assert (settings.checkpoint_every, settings.checkpoint_interval_ms) == (50, 200)
+    with pytest.raises(ConfigError, match="LEDGER_CHECKPOINT_EVERY has value 'many'"):
+        Settings.from_env({"LEDGER_CHECKPOINT_EVERY": "many"})
