@@ -75,20 +75,25 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+def make_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     keys = KeyDirectory(tmp_path / "keys")
-    init_keyring(keys, TEST_ORIGIN, KEYS_SINCE)
+    if not keys.exists():
+        init_keyring(keys, TEST_ORIGIN, KEYS_SINCE)
     url = None
     if backend == "postgres":
         database = request.getfixturevalue("pg_database")
         url = pg_url(database, new_pg_schema(database))
     return Settings(
-        data_dir=tmp_path / "var",
+        data_dir=tmp_path / f"var-{backend}",
         keys_dir=tmp_path / "keys",
         database_url=url,
         origin=TEST_ORIGIN,
     )
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    return make_settings(backend, tmp_path, request)
 
 
 @dataclass
@@ -117,7 +122,7 @@ PG_OUTCOMES: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if "[postgres" not in report.nodeid:
+    if "postgres" not in report.keywords:
         return
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         PG_OUTCOMES[report.outcome] += 1

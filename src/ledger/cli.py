@@ -103,24 +103,83 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     runtime = open_runtime(_settings(args))
     try:
-        added = runtime.sequencer.catch_up()
+        runtime.catch_up()
         size = runtime.public_log.size()
-        progress = Progress("exporting", size)
+        projections = {
+            s.name: {"version": s.version, "digest": s.digest, "position": s.position}
+            for s in runtime.runner.status()
+        }
         summary = export_bundle(
             runtime.log_storage,
             runtime.store.signing.keyring,
             Path(args.directory),
-            progress=progress,
+            projections=projections,
+            progress=Progress("exporting", size),
         )
     finally:
         runtime.close()
-    if added:
-        print(f"sequenced {added} new records and signed a checkpoint first")
     print(
-        f"exported {summary.records:,} records and {summary.checkpoints:,} checkpoints"
-        f" to {summary.path}"
+        f"exported {summary.records:,} records, {summary.checkpoints:,} checkpoints and"
+        f" {len(projections)} projection digests to {summary.path}"
     )
     print(f"verify it anywhere with: ledger audit {summary.path}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from ledger.audit.importer import ImportError_, import_bundle
+    from ledger.progress import Progress
+    from ledger.runtime import open_runtime
+
+    runtime = open_runtime(_settings(args))
+    try:
+        bundle_size = _bundle_size(Path(args.directory))
+        summary = import_bundle(
+            runtime, Path(args.directory), progress=Progress("importing", bundle_size)
+        )
+    except ImportError_ as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    print(f"imported {summary.records:,} records and {summary.checkpoints:,} checkpoints")
+    return 0
+
+
+def _bundle_size(directory: Path) -> int:
+    from ledger.audit.bundle import Bundle
+
+    return Bundle(directory).size_hint()
+
+
+def _cmd_projections(args: argparse.Namespace) -> int:
+    from ledger.runtime import open_runtime
+
+    runtime = open_runtime(_settings(args))
+    try:
+        if args.projections_command == "rebuild":
+            if args.name not in runtime.runner.projections:
+                known = ", ".join(sorted(runtime.runner.projections))
+                print(f"error: no projection {args.name!r} (known: {known})", file=sys.stderr)
+                return 1
+            tracking = runtime.runner.rebuild(args.name)
+            print(
+                f"rebuilt {args.name} as generation {tracking.generation} at {tracking.position:,}"
+            )
+            return 0
+        if args.catch_up:
+            runtime.runner.catch_up()
+        statuses = runtime.runner.status()
+    finally:
+        runtime.close()
+    if args.json:
+        print(json.dumps([vars(s) for s in statuses], indent=2))
+        return 0
+    print(f"{'projection':<22}{'version':>8}{'gen':>5}{'position':>11}{'lag':>8}  digest")
+    for s in statuses:
+        print(
+            f"{s.name:<22}{s.version:>8}{s.generation:>5}{s.position:>11,}{s.lag:>8,}  {s.digest}"
+        )
     return 0
 
 
@@ -160,10 +219,16 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _run_audit(source: Any, args: argparse.Namespace, trusted: str | None) -> Any:
     from ledger.audit.auditor import Auditor
     from ledger.progress import Progress
+    from projections import ALL
+    from projections.base import replay_all
 
     progress = None if args.json else Progress("auditing", source.size_hint())
     auditor = Auditor(
-        source.keyring(), deep=args.deep, trusted_checkpoint=trusted, progress=progress
+        source.keyring(),
+        deep=args.deep,
+        trusted_checkpoint=trusted,
+        progress=progress,
+        replay=(lambda records: replay_all(ALL, records)) if source.projections() else None,
     )
     return auditor.audit(source)
 
@@ -210,6 +275,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--deep", action="store_true", help="verify every signature (all cores)")
     audit.add_argument("--json", action="store_true", help="machine-readable report")
     audit.set_defaults(func=_cmd_audit)
+
+    load = commands.add_parser("import", help="load an audited bundle into an empty ledger")
+    load.add_argument("directory", help="a bundle folder written by `ledger export`")
+    load.set_defaults(func=_cmd_import)
+
+    views = commands.add_parser("projections", help="read models: status and rebuild")
+    view_commands = views.add_subparsers(dest="projections_command", required=True)
+    status = view_commands.add_parser("status", help="position, lag and digest of each")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--catch-up", action="store_true", help="apply pending events first")
+    status.set_defaults(func=_cmd_projections)
+    rebuild = view_commands.add_parser("rebuild", help="rebuild beside the live one, then swap")
+    rebuild.add_argument("name")
+    rebuild.set_defaults(func=_cmd_projections)
     return parser
 
 

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from ledger.clock import Clock, SystemClock
 from ledger.config import Settings
+from ledger.db import Database
 from ledger.log.public import PublicLog
 from ledger.log.sequencer import CheckpointPolicy, Sequencer
 from ledger.log.storage import LogStorage, open_log_storage
 from ledger.service import LedgerService
 from ledger.store.application import Store, open_store
+from ledger.views.queries import Queries
+from ledger.views.runner import ProjectionRunner
 
 
 @dataclass
@@ -21,12 +24,21 @@ class Runtime:
     service: LedgerService
     sequencer: Sequencer
     clock: Clock
+    db: Database
+    runner: ProjectionRunner
+    queries: Queries
 
     @property
     def public_log(self) -> PublicLog:
         return PublicLog(self.log_storage, self.store.signing.keyring)
 
+    def catch_up(self) -> None:
+        """Sequence and checkpoint everything committed, and bring every projection up to date."""
+        self.sequencer.catch_up()
+        self.runner.catch_up()
+
     def close(self) -> None:
+        self.db.close()
         self.log_storage.close()
         self.store.close()
 
@@ -44,6 +56,7 @@ def open_runtime(
     )
     store = open_store(settings, verify_all=verify_all)
     log_storage = open_log_storage(settings)
+    db = Database(settings)
     return Runtime(
         settings=settings,
         store=store,
@@ -51,4 +64,7 @@ def open_runtime(
         service=LedgerService(store, store.person_keys, clock),
         sequencer=Sequencer(log_storage, store.signing, clock, policy),
         clock=clock,
+        db=db,
+        runner=ProjectionRunner(db),
+        queries=Queries(db, store),
     )

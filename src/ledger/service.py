@@ -53,6 +53,7 @@ from ledger.domain.person import (
     Person,
     PersonalDataErased,
     PersonRegistered,
+    PublicListingChanged,
 )
 from ledger.domain.policy import Policy
 from ledger.domain.programme import (
@@ -322,6 +323,17 @@ class LedgerService:
         if person.name_hidden == hidden:
             return Receipt(id=str(person.id))
         person.record(NamePublicationChanged, actor, now, hidden=hidden)
+        return self._save(str(person.id), person)
+
+    def set_public_listing(self, actor: Actor, person_id: str, listed: bool) -> Receipt:
+        """Opt the holder in to (or out of) the public register."""
+        now = self.clock.now()
+        person = self.person(person_id)
+        if person.erased and listed:
+            raise Conflict("the person's data is erased; they cannot be listed")
+        if person.listed == listed:
+            return Receipt(id=str(person.id))
+        person.record(PublicListingChanged, actor, now, listed=listed)
         return self._save(str(person.id), person)
 
     def erase_person(self, actor: Actor, person_id: str, reason: str) -> Receipt:

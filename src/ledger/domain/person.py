@@ -48,6 +48,7 @@ class PersonRegistered(LedgerCreated):
         person.deliveries = []
         person.erased = False
         person.name_hidden = False
+        person.listed = False
 
 
 @event_type
@@ -83,12 +84,24 @@ class NamePublicationChanged(LedgerEvent):
 
 
 @event_type
+class PublicListingChanged(LedgerEvent):
+    """The holder opts in to (or out of) the public register of valid certificates."""
+
+    TOPIC = "person.public_listing_changed"
+    listed: bool
+
+    def apply(self, person: Person) -> None:
+        person.listed = self.listed
+
+
+@event_type
 class PersonalDataErased(LedgerEvent):
     TOPIC = "person.personal_data_erased"
     reason: str
 
     def apply(self, person: Person) -> None:
         person.erased = True
+        person.listed = False
         person.name = person.email = person.organisation = ERASED
 
 
@@ -104,6 +117,7 @@ class Person(LedgerAggregate):
         deliveries: list[Delivery]
         erased: bool
         name_hidden: bool
+        listed: bool
 
     def courses_between(self, start: date, end: date) -> list[Delivery]:
         return [d for d in self.deliveries if start <= d.delivered_on <= end]

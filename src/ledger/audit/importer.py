@@ -1,0 +1,94 @@
+"""`ledger import DIR`: load an audited bundle into an empty ledger, records byte for byte.
+
+The bundle is audited first; the records are inserted verbatim (they are already signed), in log
+order, so the new ledger's log has the same leaves, the same roots, and so the same checkpoints,
+which are imported after their roots are reproduced. Projections are then built from the records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from ledger.audit.auditor import Auditor
+from ledger.audit.bundle import Bundle
+from ledger.integrity.keyring import format_time
+from ledger.integrity.merkle import tree_root
+from ledger.integrity.scan import scan
+from ledger.log.checkpoints import verify_checkpoint
+from ledger.log.sequencer import node_reader
+from ledger.log.storage import StoredCheckpoint
+from ledger.runtime import Runtime
+
+BATCH = 2000
+
+
+class ImportError_(Exception):  # noqa: N801 - not the builtin ImportError
+    """The bundle cannot be imported: it does not audit clean, or the ledger is not empty."""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    records: int
+    checkpoints: int
+
+
+def import_bundle(runtime: Runtime, directory: Path, progress: Any = None) -> ImportSummary:
+    bundle = Bundle(directory)
+    keyring = bundle.keyring()
+    if keyring.origin != runtime.store.signing.origin:
+        raise ImportError_(
+            f"bundle is of origin {keyring.origin}, this ledger is {runtime.store.signing.origin}"
+        )
+    if runtime.store.app.recorder.max_notification_id():
+        raise ImportError_("this ledger already holds records; import only into an empty one")
+    report = Auditor(keyring).audit(bundle)
+    if not report.ok:
+        first = report.first_problem
+        assert first is not None
+        raise ImportError_(
+            f"the bundle does not audit clean: position {first.position}: {first.reason}"
+        )
+    recorder = runtime.store.app.recorder
+    batch: list[StoredEvent] = []
+    count = 0
+    for data, _ in bundle.records():
+        envelope = scan(data)
+        assert envelope is not None  # the audit has parsed every record
+        batch.append(
+            StoredEvent(
+                originator_id=UUID(envelope.stream.decode()),
+                originator_version=envelope.version,
+                topic=envelope.type.decode(),
+                state=data,
+            )
+        )
+        count += 1
+        if len(batch) >= BATCH:
+            recorder.insert_events(batch)
+            batch = []
+            if progress is not None:
+                progress(count)
+    if batch:
+        recorder.insert_events(batch)
+    if progress is not None:
+        progress(count)
+    while runtime.sequencer.sequence_once():
+        pass
+    imported = 0
+    with runtime.log_storage.write() as tx:
+        get_node = node_reader(tx)
+        for size, note in bundle.checkpoints():
+            checkpoint = verify_checkpoint(note, keyring)
+            if tree_root(size, get_node) != checkpoint.root:
+                raise ImportError_(f"imported log does not reproduce checkpoint {size}")
+            tx.add_checkpoint(
+                StoredCheckpoint(size, checkpoint.root, note, format_time(checkpoint.signed_at))
+            )
+            imported += 1
+    runtime.runner.catch_up()
+    return ImportSummary(records=count, checkpoints=imported)

@@ -1,0 +1,125 @@
+"""A thin shared access to the ledger's own database for the parts the event library does not
+manage (read models): one transaction at a time, SQL written once with `?` placeholders.
+
+SQLite: the events file itself (`var/ledger.sqlite`), one connection per thread, writers
+serialised by `BEGIN IMMEDIATE`. PostgreSQL: a small pool, tables in the configured schema.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from psycopg_pool import ConnectionPool
+
+from ledger.config import Settings, parse_database_url
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Tx:
+    """SQL inside one transaction."""
+
+    def __init__(self, conn: Any, postgres: bool) -> None:
+        self._conn = conn
+        self._postgres = postgres
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", "%s") if self._postgres else text
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> Cursor:
+        return self._conn.execute(self._sql(text), tuple(params))  # type: ignore[no-any-return]
+
+    def executemany(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self._postgres:
+            with self._conn.cursor() as cur:
+                cur.executemany(self._sql(text), rows)
+        else:
+            self._conn.executemany(text, rows)
+
+
+class Database:
+    def __init__(self, settings: Settings) -> None:
+        self.postgres = settings.database_url is not None
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        if self.postgres:
+            assert settings.database_url is not None
+            target = parse_database_url(settings.database_url)
+            self.schema = target.schema or "public"
+            self._pool: ConnectionPool | None = ConnectionPool(
+                target.conninfo(), min_size=1, max_size=4, open=True
+            )
+            self.events_table = f'"{self.schema}".ledger_events'
+            self.nid = "notification_id"
+        else:
+            self._path = settings.data_dir / "ledger.sqlite"
+            self._pool = None
+            self.schema = ""
+            self.events_table = "stored_events"
+            self.nid = "rowid"
+
+    def table(self, name: str) -> str:
+        return f'"{self.schema}".{name}' if self.postgres else name
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A serialised write transaction: committed on success, rolled back on error."""
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.transaction():
+                yield Tx(conn, True)
+            return
+        lite = self._sqlite()
+        lite.execute("BEGIN IMMEDIATE")
+        try:
+            yield Tx(lite, False)
+        except BaseException:
+            lite.execute("ROLLBACK")
+            raise
+        lite.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                yield Tx(conn, True)
+            return
+        lite = self._sqlite()
+        lite.execute("BEGIN")
+        try:
+            yield Tx(lite, False)
+        finally:
+            lite.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()

@@ -1,0 +1,1 @@
+"""Keeping the read models of `projections/` current, rebuilding them, and reading them."""

@@ -1,0 +1,184 @@
+"""The projection runner: keeps every projection current, exactly once, and rebuilds without
+downtime.
+
+Each batch runs in one transaction: lock the projection's tracking row, read the events after
+its last notification id, apply them through the projection's handlers, write the changed rows
+and the new position together. Two runners never apply the same event (the tracking row lock,
+and the position check on update). SQLite cannot push notifications, so every backend polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ledger.db import Database
+from ledger.views.sql import (
+    SqlView,
+    Tracking,
+    activate,
+    advance,
+    create_generation,
+    drop_generation,
+    ensure_registry,
+    events_after,
+    lock_tracking,
+    newest_notification,
+    trackings,
+)
+from projections import ALL
+from projections.base import Event, Projection, digest
+
+log = logging.getLogger("ledger.projections")
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    version: int
+    generation: int
+    position: int
+    lag: int
+    digest: str
+
+
+class ProjectionRunner:
+    def __init__(
+        self, db: Database, projections: Iterable[Projection] = ALL, batch: int = 500
+    ) -> None:
+        self.db = db
+        self.projections = {p.name: p for p in projections}
+        self.batch = batch
+        self._changed = threading.Condition()
+        ensure_registry(db)
+        self.ensure()
+
+    def ensure(self) -> None:
+        """Every projection has an active generation of its current version (else build one)."""
+        for name, projection in self.projections.items():
+            with self.db.write() as tx:
+                existing = trackings(tx, self.db, name)
+                if not existing:
+                    create_generation(tx, self.db, name, 1, projection.version)
+                    activate(tx, self.db, name, 1)
+                    continue
+            active = self.active(name)
+            if active is None or active.version != projection.version:
+                self.rebuild(name)
+
+    def active(self, name: str) -> Tracking | None:
+        with self.db.read() as tx:
+            return next((t for t in trackings(tx, self.db, name) if t.active), None)
+
+    def run_once(self, name: str, generation: int | None = None) -> int:
+        """Apply one batch to a projection (its active generation unless named)."""
+        projection = self.projections[name]
+        if generation is None:
+            active = self.active(name)
+            if active is None:
+                return 0
+            generation = active.generation
+        with self.db.write() as tx:
+            tracking = lock_tracking(tx, self.db, name, generation)
+            if tracking is None:
+                return 0
+            rows = events_after(tx, self.db, tracking.notification_id, self.batch)
+            if not rows:
+                return 0
+            view = SqlView(tx, self.db.table(tracking.table))
+            position = tracking.position
+            for _, data in rows:
+                projection.apply(view, Event.from_record(position, data))
+                position += 1
+            view.flush()
+            advance(tx, self.db, tracking, position, rows[-1][0])
+        with self._changed:
+            self._changed.notify_all()
+        return len(rows)
+
+    def run_all_once(self) -> int:
+        return sum(self.run_once(name) for name in self.projections)
+
+    def catch_up(self) -> int:
+        total = 0
+        while (applied := self.run_all_once()) > 0:
+            total += applied
+        return total
+
+    def run(self, stop: threading.Event, poll: float = 0.05) -> None:
+        """Keep every projection current until `stop` is set."""
+        while not stop.is_set():
+            try:
+                applied = self.run_all_once()
+            except Exception:
+                log.exception("projection batch failed; retrying")
+                applied = 0
+            if applied == 0:
+                stop.wait(poll)
+
+    def wait_for(self, notification_id: int, timeout: float = 5.0) -> bool:
+        """Read-your-writes: wait until every projection has applied `notification_id`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.db.read() as tx:
+                reached = [t.notification_id for t in trackings(tx, self.db) if t.active]
+            if reached and min(reached) >= notification_id:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._changed:
+                self._changed.wait(min(remaining, 0.05))
+
+    def rebuild(self, name: str, progress: object = None) -> Tracking:
+        """Build a new generation beside the live one; swap when it has caught up."""
+        projection = self.projections[name]
+        with self.db.write() as tx:
+            existing = trackings(tx, self.db, name)
+            generation = max((t.generation for t in existing), default=0) + 1
+            create_generation(tx, self.db, name, generation, projection.version)
+        while self.run_once(name, generation) > 0:
+            if callable(progress):
+                progress(self.status_of(name, generation).position)
+        # Swap: readers move from the old generation to the caught-up new one in one commit;
+        # anything committed since is applied by the next batch, as for any live projection.
+        with self.db.write() as tx:
+            replaced = activate(tx, self.db, name, generation)
+            # The generation just replaced stays until the next rebuild, so a reader that chose
+            # it a moment ago can finish; older ones go now.
+            for stale in replaced:
+                if not stale.active:
+                    drop_generation(tx, self.db, stale)
+            tracking = lock_tracking(tx, self.db, name, generation)
+            assert tracking is not None
+        log.info("projection rebuilt", extra={"projection": name, "generation": generation})
+        return tracking
+
+    def status_of(self, name: str, generation: int) -> ProjectionStatus:
+        with self.db.read() as tx:
+            tracking = lock_tracking(tx, self.db, name, generation, lock=False)
+            assert tracking is not None
+            total, _ = newest_notification(tx, self.db)
+            view = SqlView(tx, self.db.table(tracking.table))
+            return ProjectionStatus(
+                name,
+                tracking.version,
+                generation,
+                tracking.position,
+                max(total - tracking.position, 0),
+                digest(view),
+            )
+
+    def status(self) -> list[ProjectionStatus]:
+        found = []
+        for name in self.projections:
+            active = self.active(name)
+            if active is not None:
+                found.append(self.status_of(name, active.generation))
+        return found
+
+    def digests(self) -> dict[str, str]:
+        return {s.name: s.digest for s in self.status()}

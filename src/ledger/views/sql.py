@@ -1,0 +1,180 @@
+"""Projection tables in the ledger's database, and where each projection has got to.
+
+Each projection generation has its own table `proj_<name>_g<generation>` of rows
+(tbl, key, data as canonical JSON, idx). `ledger_projections` records, per generation, the
+projection version, the log position reached (events applied), the notification id of the last
+event applied, and whether it is the generation readers use. The tracking row is updated in the
+same transaction as the rows it accounts for: after a crash, a batch is either all there or not
+at all, and no event is applied twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ledger.db import Database, Tx
+from projections.base import Row, View, row_json
+
+
+@dataclass(frozen=True)
+class Tracking:
+    name: str
+    generation: int
+    version: int
+    position: int
+    notification_id: int
+    active: bool
+
+    @property
+    def table(self) -> str:
+        return f"proj_{self.name}_g{self.generation}"
+
+
+def ensure_registry(db: Database) -> None:
+    with db.write() as tx:
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {db.table('ledger_projections')} ("
+            " name TEXT NOT NULL, generation INTEGER NOT NULL, version INTEGER NOT NULL,"
+            " position BIGINT NOT NULL, notification_id BIGINT NOT NULL, active INTEGER NOT NULL,"
+            " PRIMARY KEY (name, generation))"
+        )
+
+
+def create_generation(tx: Tx, db: Database, name: str, generation: int, version: int) -> Tracking:
+    tracking = Tracking(name, generation, version, 0, 0, False)
+    table = db.table(tracking.table)
+    tx.execute(f"DROP TABLE IF EXISTS {table}")
+    tx.execute(
+        f"CREATE TABLE {table} (tbl TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,"
+        " idx TEXT, PRIMARY KEY (tbl, key))"
+    )
+    tx.execute(f"CREATE INDEX {tracking.table}_idx ON {table} (tbl, idx)")
+    tx.execute(
+        f"INSERT INTO {db.table('ledger_projections')}"
+        " (name, generation, version, position, notification_id, active) VALUES (?, ?, ?, 0, 0, 0)",
+        (name, generation, version),
+    )
+    return tracking
+
+
+def trackings(tx: Tx, db: Database, name: str | None = None) -> list[Tracking]:
+    where, params = ("WHERE name = ?", (name,)) if name else ("", ())
+    rows = tx.execute(
+        "SELECT name, generation, version, position, notification_id, active"
+        f" FROM {db.table('ledger_projections')} {where} ORDER BY name, generation",
+        params,
+    ).fetchall()
+    return [Tracking(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+
+def lock_tracking(
+    tx: Tx, db: Database, name: str, generation: int, *, lock: bool = True
+) -> Tracking | None:
+    """The tracking row, locked against other runners until the transaction ends."""
+    lock_clause = " FOR UPDATE" if db.postgres and lock else ""
+    row = tx.execute(
+        "SELECT name, generation, version, position, notification_id, active"
+        f" FROM {db.table('ledger_projections')} WHERE name = ? AND generation = ?{lock_clause}",
+        (name, generation),
+    ).fetchone()
+    return None if row is None else Tracking(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+
+def advance(tx: Tx, db: Database, tracking: Tracking, position: int, notification_id: int) -> None:
+    tx.execute(
+        f"UPDATE {db.table('ledger_projections')} SET position = ?, notification_id = ?"
+        " WHERE name = ? AND generation = ? AND position = ?",
+        (position, notification_id, tracking.name, tracking.generation, tracking.position),
+    )
+
+
+def activate(tx: Tx, db: Database, name: str, generation: int) -> list[Tracking]:
+    """Make `generation` the one readers use; return the generations it replaces."""
+    old = [t for t in trackings(tx, db, name) if t.generation != generation]
+    tx.execute(
+        f"UPDATE {db.table('ledger_projections')} SET active = CASE WHEN generation = ? THEN 1"
+        " ELSE 0 END WHERE name = ?",
+        (generation, name),
+    )
+    return old
+
+
+def drop_generation(tx: Tx, db: Database, tracking: Tracking) -> None:
+    tx.execute(f"DROP TABLE IF EXISTS {db.table(tracking.table)}")
+    tx.execute(
+        f"DELETE FROM {db.table('ledger_projections')} WHERE name = ? AND generation = ?",
+        (tracking.name, tracking.generation),
+    )
+
+
+def events_after(tx: Tx, db: Database, notification_id: int, limit: int) -> list[tuple[int, bytes]]:
+    rows = tx.execute(
+        f"SELECT {db.nid}, state FROM {db.events_table} WHERE {db.nid} > ?"
+        f" ORDER BY {db.nid} LIMIT ?",
+        (notification_id, limit),
+    ).fetchall()
+    return [(r[0], bytes(r[1])) for r in rows]
+
+
+def newest_notification(tx: Tx, db: Database) -> tuple[int, int]:
+    """(number of events, newest notification id)."""
+    row = tx.execute(f"SELECT count(*), max({db.nid}) FROM {db.events_table}").fetchone()
+    return int(row[0]), int(row[1] or 0)
+
+
+class SqlView(View):
+    """A projection generation's table inside one transaction; writes are kept and flushed
+    together (they are visible to this view's own reads at once)."""
+
+    def __init__(self, tx: Tx, table: str) -> None:
+        self.tx = tx
+        self.table = table
+        self._dirty: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+
+    def get(self, table: str, key: str) -> Row | None:
+        if (table, key) in self._dirty:
+            found = self._dirty[(table, key)]
+            return None if found is None else dict(json.loads(found[0]))
+        row = self.tx.execute(
+            f"SELECT data FROM {self.table} WHERE tbl = ? AND key = ?", (table, key)
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def put(self, table: str, key: str, row: Row, index: str | None = None) -> None:
+        self._dirty[(table, key)] = (row_json(row), index)
+
+    def delete(self, table: str, key: str) -> None:
+        self._dirty[(table, key)] = None
+
+    def flush(self) -> None:
+        upserts = [(t, k, v[0], v[1]) for (t, k), v in self._dirty.items() if v is not None]
+        deletes = [(t, k) for (t, k), v in self._dirty.items() if v is None]
+        self.tx.executemany(
+            f"INSERT INTO {self.table} (tbl, key, data, idx) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (tbl, key) DO UPDATE SET data = excluded.data, idx = excluded.idx",
+            upserts,
+        )
+        self.tx.executemany(f"DELETE FROM {self.table} WHERE tbl = ? AND key = ?", deletes)
+        self._dirty.clear()
+
+    def rows(self, table: str, index: str | None = None) -> Iterator[tuple[str, Row]]:
+        self.flush()
+        if index is None:
+            found = self.tx.execute(
+                f"SELECT key, data FROM {self.table} WHERE tbl = ? ORDER BY key", (table,)
+            ).fetchall()
+        else:
+            found = self.tx.execute(
+                f"SELECT key, data FROM {self.table} WHERE tbl = ? AND idx = ? ORDER BY key",
+                (table, index),
+            ).fetchall()
+        # Ordered in Python: database collations differ, the digest must not.
+        for key, data in sorted(found):
+            yield key, json.loads(data)
+
+    def all_rows(self) -> Iterator[tuple[str, str, str]]:
+        self.flush()
+        found = self.tx.execute(f"SELECT tbl, key, data FROM {self.table}").fetchall()
+        yield from sorted((str(t), str(k), str(d)) for t, k, d in found)
