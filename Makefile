@@ -1,5 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -14,8 +16,8 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/ledger keys init --if-missing
-	@echo "The HTTP service and demo loader are not built yet: nothing to serve." >&2
-	@exit 1
+	$(BIN)/ledger demo --if-empty
+	exec $(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check src projections tests

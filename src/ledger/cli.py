@@ -219,8 +219,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _run_audit(source: Any, args: argparse.Namespace, trusted: str | None) -> Any:
     from ledger.audit.auditor import Auditor
     from ledger.progress import Progress
-    from projections import ALL
+    from projections import BY_NAME
     from projections.base import replay_all
+
+    def replay_named(names: list[str], records: Any) -> dict[str, str]:
+        return replay_all([BY_NAME[n] for n in names if n in BY_NAME], records)
 
     progress = None if args.json else Progress("auditing", source.size_hint())
     auditor = Auditor(
@@ -228,9 +231,168 @@ def _run_audit(source: Any, args: argparse.Namespace, trusted: str | None) -> An
         deep=args.deep,
         trusted_checkpoint=trusted,
         progress=progress,
-        replay=(lambda records: replay_all(ALL, records)) if source.projections() else None,
+        replay=replay_named if source.projections() else None,
     )
     return auditor.audit(source)
+
+
+def _require_keys(settings: Settings) -> bool:
+    if KeyDirectory(settings.keys_dir).exists():
+        return True
+    print(
+        f"error: no key ring in {settings.keys_dir}; create one with `ledger keys init`",
+        file=sys.stderr,
+    )
+    return False
+
+
+def _banner(settings: Settings, host: str, port: int) -> None:
+    from ledger.runtime import open_runtime
+
+    runtime = open_runtime(settings)
+    try:
+        runtime.catch_up()
+        grouped = runtime.queries.certificates_by_status(runtime.clock.now().date())
+    finally:
+        runtime.close()
+    base = f"http://{host}:{port}"
+    print(f"ledger serving on {base}  (API docs: {base}/docs)")
+    for status in ("valid", "expired", "suspended", "revoked"):
+        for certificate_id in sorted(grouped.get(status, []))[:2]:
+            print(f"  {status:<10} {base}/verify/{certificate_id}")
+    print(f"  checkpoint {base}/log/checkpoint")
+    print("export and audit the whole history: ledger export ./bundle && ledger audit ./bundle")
+    sys.stdout.flush()
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ledger import logs
+    from ledger.api.app import app_from_env
+
+    settings = _settings(args)
+    if not _require_keys(settings):
+        return 1
+    if args.workers > 1 and settings.database_url is None:
+        print("error: several workers need PostgreSQL (set LEDGER_DATABASE_URL)", file=sys.stderr)
+        return 1
+    os.environ.update(
+        {
+            "LEDGER_DATA_DIR": str(settings.data_dir),
+            "LEDGER_KEYS_DIR": str(settings.keys_dir),
+            "LEDGER_ORIGIN": settings.origin,
+            "LEDGER_PUBLIC_URL": settings.public_url,
+        }
+    )
+    if not args.quiet:
+        _banner(settings, args.host, args.port)
+    logs.configure(os.environ.get("LEDGER_LOG_LEVEL", "INFO"))
+    if args.workers > 1:
+        uvicorn.run(
+            "ledger.api.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=None,
+            access_log=False,
+        )
+    else:
+        uvicorn.run(
+            app_from_env(), host=args.host, port=args.port, log_config=None, access_log=False
+        )
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from ledger import logs
+    from ledger.runtime import open_runtime
+    from ledger.worker import BackgroundWorker
+
+    settings = _settings(args)
+    if not _require_keys(settings):
+        return 1
+    logs.configure(os.environ.get("LEDGER_LOG_LEVEL", "INFO"))
+    runtime = open_runtime(settings)
+    worker = BackgroundWorker(runtime)
+    stopped = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopped.set())
+    worker.start()
+    stopped.wait()
+    worker.stop()
+    runtime.close()
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from ledger.api.auth import TokenError, TokenStore
+    from ledger.db import Database
+    from ledger.domain.actors import Role
+    from ledger.store.application import open_store
+
+    settings = _settings(args)
+    open_store(settings).close()  # the database and its tables exist
+    db = Database(settings)
+    try:
+        tokens = TokenStore(db)
+        if args.tokens_cmd == "create":
+            token = tokens.create(args.name, Role(args.role), args.person)
+            print(token)
+            print(
+                f"token {args.name!r} ({args.role}) created; it is shown only this once",
+                file=sys.stderr,
+            )
+        elif args.tokens_cmd == "revoke":
+            tokens.revoke(args.name)
+            print(f"token {args.name!r} revoked")
+        else:
+            for name, role, person, created, revoked in tokens.list():
+                state = f"revoked {revoked}" if revoked else "active"
+                print(f"{name:<24}{role:<11}{person or '-':<38}{created}  {state}")
+    except TokenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ledger.demo import is_loaded, load_demo
+    from ledger.runtime import open_runtime
+
+    settings = _settings(args)
+    if not _require_keys(settings):
+        return 1
+    runtime = open_runtime(settings)
+    try:
+        empty = not runtime.store.app.recorder.max_notification_id()
+        if is_loaded(runtime.service):
+            message = "the demo history is already loaded"
+        elif args.if_empty and not empty:
+            message = "the store already holds records; the demo was not loaded"
+        else:
+            load_demo(runtime.service, runtime.clock.now().date())
+            message = "loaded the demo: the 1st train-the-trainers programme and its later history"
+        runtime.catch_up()
+        grouped = runtime.queries.certificates_by_status(runtime.clock.now().date())
+    finally:
+        runtime.close()
+    certificates = {
+        s: sorted(grouped.get(s, [])) for s in ("valid", "expired", "suspended", "revoked")
+    }
+    if args.json:
+        print(json.dumps({"certificates": certificates, "message": message}, indent=2))
+    else:
+        print(message)
+        for status, ids in certificates.items():
+            print(f"  {status:<10} {len(ids)} certificates")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -275,6 +437,37 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--deep", action="store_true", help="verify every signature (all cores)")
     audit.add_argument("--json", action="store_true", help="machine-readable report")
     audit.set_defaults(func=_cmd_audit)
+
+    serve = commands.add_parser("serve", help="serve the API (with the background worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL)")
+    serve.add_argument("--quiet", action="store_true", help="no start-up banner")
+    serve.set_defaults(func=_cmd_serve)
+
+    worker = commands.add_parser("worker", help="run the log sequencer and projections only")
+    worker.set_defaults(func=_cmd_worker)
+
+    token = commands.add_parser("token", help="API tokens")
+    tokens_cmds = token.add_subparsers(dest="tokens_cmd", required=True)
+    create = tokens_cmds.add_parser("create", help="create a token (printed once)")
+    create.add_argument(
+        "--role", required=True, choices=["admin", "registrar", "tutor", "committee", "auditor"]
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument("--person", help="the person id a tutor or committee member acts as")
+    create.set_defaults(func=_cmd_token)
+    revoke = tokens_cmds.add_parser("revoke", help="revoke a token by name")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=_cmd_token)
+    tokens_cmds.add_parser("list", help="list tokens (never their values)").set_defaults(
+        func=_cmd_token
+    )
+
+    demo = commands.add_parser("demo", help="load the 1st programme's demo history")
+    demo.add_argument("--json", action="store_true", help="print certificate ids by status")
+    demo.add_argument("--if-empty", action="store_true", help="only into an empty store")
+    demo.set_defaults(func=_cmd_demo)
 
     load = commands.add_parser("import", help="load an audited bundle into an empty ledger")
     load.add_argument("directory", help="a bundle folder written by `ledger export`")

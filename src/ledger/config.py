@@ -24,6 +24,7 @@ class Settings:
     origin: str = DEFAULT_ORIGIN
     checkpoint_every: int = 10_000
     checkpoint_interval_ms: int = 500
+    auth_failures_per_minute: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -38,6 +39,7 @@ class Settings:
             origin=env.get("LEDGER_ORIGIN") or DEFAULT_ORIGIN,
             checkpoint_every=_positive(env, "LEDGER_CHECKPOINT_EVERY", 10_000),
             checkpoint_interval_ms=_positive(env, "LEDGER_CHECKPOINT_INTERVAL_MS", 500),
+            auth_failures_per_minute=_positive(env, "LEDGER_AUTH_FAILURES_PER_MINUTE", 10),
         )
 
     @property

@@ -19,6 +19,8 @@ from ledger.config import Settings, parse_database_url
 
 
 class Cursor(Protocol):
+    rowcount: int
+
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...

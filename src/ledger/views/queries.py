@@ -98,6 +98,13 @@ class Queries:
             }
         return {"certificate_id": certificate_id, **status_on(facts, as_of), "facts": facts}
 
+    def certificates_by_status(self, on: date) -> dict[str, list[str]]:
+        """Every certificate id, grouped by its status on `on`."""
+        grouped: dict[str, list[str]] = {}
+        for certificate_id, facts in self._rows("certificate_register", "certificates", None):
+            grouped.setdefault(status_on(facts, on)["status"], []).append(certificate_id)
+        return grouped
+
     # -- trainers ----------------------------------------------------------------------------
 
     def trainer_status(

@@ -1,0 +1,100 @@
+"""The FastAPI application: routers, problem details, metrics, and the background worker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.api import problems
+from ledger.api.auth import FailureLimiter, TokenStore
+from ledger.api.deps import AppState
+from ledger.api.idempotency import IdempotencyStore
+from ledger.api.routes import commands, log, ops, queries, verify
+from ledger.config import Settings
+from ledger.runtime import Runtime, open_runtime
+from ledger.worker import BackgroundWorker
+
+access = logging.getLogger("ledger.access")
+
+
+def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
+    worker = BackgroundWorker(runtime) if run_worker else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        yield
+        if worker is not None:
+            worker.stop()
+        runtime.close()
+
+    app = FastAPI(
+        title="ledger",
+        summary="Certification and licensing ledger (European Foundation for Cluster Excellence)",
+        description=(
+            "Every step of a trainer's path is a signed event; certificates are verifiable by "
+            "anyone; auditors replay the whole history. Commands under /v1 need a bearer token "
+            "(`ledger token create`); /verify, /log and /.well-known are public."
+        ),
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.ledger = AppState(
+        runtime=runtime,
+        tokens=TokenStore(runtime.db),
+        idempotency=IdempotencyStore(runtime.db),
+        limiter=FailureLimiter(runtime.settings.auth_failures_per_minute),
+    )
+    with runtime.db.read() as tx:
+        from ledger.views.sql import newest_notification
+
+        app.state.baseline = newest_notification(tx, runtime.db)[0]
+    app.state.worker = worker
+    app.add_exception_handler(problems.Problem, problems.handle_exception)
+    app.add_exception_handler(RequestValidationError, problems.handle_validation)
+    app.add_exception_handler(StarletteHTTPException, problems.handle_http)
+    app.add_exception_handler(Exception, problems.handle_exception)
+    for router in (commands.router, queries.router, verify.router, log.router, ops.router):
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        elapsed = time.perf_counter() - started
+        ops.REQUESTS.labels(request.method, template, str(response.status_code)).inc()
+        ops.LATENCY.labels(template).observe(elapsed)
+        access.info(
+            "request",
+            extra={
+                "method": request.method,
+                "route": template,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+        return response
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and multi-process serving: settings from LEDGER_*."""
+    from ledger import logs
+
+    logs.configure(os.environ.get("LEDGER_LOG_LEVEL", "INFO"))
+    settings = Settings.from_env(os.environ)
+    run_worker = os.environ.get("LEDGER_RUN_WORKER", "1") != "0"
+    return create_app(open_runtime(settings), run_worker=run_worker)

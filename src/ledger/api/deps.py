@@ -1,0 +1,135 @@
+"""Dependencies as `Annotated` aliases, so routes read like declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ledger.api.auth import FailureLimiter, Principal, TokenStore
+from ledger.api.idempotency import IdempotencyStore
+from ledger.api.problems import Problem
+from ledger.domain.actors import Role
+from ledger.runtime import Runtime
+from ledger.service import LedgerService, Receipt
+
+bearer = HTTPBearer(auto_error=False, description="a token from `ledger token create`")
+
+
+@dataclass
+class AppState:
+    runtime: Runtime
+    tokens: TokenStore
+    idempotency: IdempotencyStore
+    limiter: FailureLimiter
+
+
+def state(request: Request) -> AppState:
+    found: AppState = request.app.state.ledger
+    return found
+
+
+State = Annotated[AppState, Depends(state)]
+
+
+def principal(
+    request: Request,
+    app: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    client = request.client.host if request.client else "unknown"
+    wait = app.limiter.retry_after(client)
+    if wait:
+        raise Problem(
+            429,
+            "too-many-failures",
+            "Too many failed authentications",
+            f"try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
+    if credentials is None:
+        raise Problem(
+            401,
+            "unauthorized",
+            "Authentication required",
+            "send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    found = app.tokens.authenticate(credentials.credentials)
+    if found is None:
+        app.limiter.fail(client)
+        raise Problem(
+            401,
+            "unauthorized",
+            "Invalid token",
+            "the token is unknown or revoked",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return found
+
+
+def allow(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only `roles` (403 for other authenticated callers)."""
+
+    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in roles:
+            allowed = ", ".join(str(r) for r in roles)
+            raise Problem(
+                403,
+                "forbidden",
+                "Not allowed for this role",
+                f"the {who.role} role may not do this (allowed: {allowed})",
+            )
+        return who
+
+    return check
+
+
+ADMIN, REGISTRAR, TUTOR, COMMITTEE, AUDITOR = (
+    Role.ADMIN,
+    Role.REGISTRAR,
+    Role.TUTOR,
+    Role.COMMITTEE,
+    Role.AUDITOR,
+)
+Recorder = Annotated[Principal, Depends(allow(ADMIN, REGISTRAR))]
+Tutor = Annotated[Principal, Depends(allow(TUTOR))]
+Committee = Annotated[Principal, Depends(allow(COMMITTEE))]
+Admin = Annotated[Principal, Depends(allow(ADMIN))]
+Reader = Annotated[Principal, Depends(allow(ADMIN, REGISTRAR, TUTOR, COMMITTEE, AUDITOR))]
+Auditor = Annotated[Principal, Depends(allow(ADMIN, AUDITOR))]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="retry-safe key for this POST")
+]
+
+
+def service(app: State) -> LedgerService:
+    return app.runtime.service
+
+
+Service = Annotated[LedgerService, Depends(service)]
+
+
+def run_command(
+    app: AppState,
+    key: str | None,
+    who: Principal,
+    route: str,
+    body: str,
+    command: Callable[[], Receipt],
+) -> object:
+    """Run a command once per Idempotency-Key; answer 201 once its events are projected."""
+
+    def handler() -> tuple[int, object]:
+        receipt = command()
+        projected = (
+            app.runtime.runner.wait_for(receipt.last_position, timeout=3.0)
+            if receipt.positions
+            else True
+        )
+        return 201, {"id": receipt.id, "positions": list(receipt.positions), "projected": projected}
+
+    return app.idempotency.run(key, who.name, route, body.encode(), handler)

@@ -1,0 +1,191 @@
+"""`GET /verify/{certificate_id}`: what any third party may check, with the proof behind it."""
+
+from __future__ import annotations
+
+import base64
+import html
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from ledger.api.deps import State
+from ledger.api.models import VerifyAnswer
+from ledger.api.problems import problem_response
+from ledger.api.routes.queries import AsOf, KnownAt
+from ledger.domain.certificates import parse_certificate_id
+from ledger.domain.errors import DomainError
+from ledger.integrity.merkle import leaf_hash
+from ledger.runtime import Runtime
+
+router = APIRouter(tags=["verification"])
+
+
+def verify_answer(
+    runtime: Runtime, certificate_id: str, as_of: date, known_at: int | None
+) -> dict[str, Any] | None:
+    found = runtime.queries.certificate_status(certificate_id, as_of, known_at)
+    if found is None:
+        return None
+    facts = found["facts"]
+    answer: dict[str, Any] = {
+        "certificate_id": certificate_id,
+        "status": found["status"],
+        "since": found["since"],
+        "until": found["until"],
+        "reason": found["reason"],
+        "as_of": as_of.isoformat(),
+        "known_at": known_at,
+        "kind": None,
+        "holder": None,
+        "valid_from": None,
+        "valid_until": None,
+        "scope": None,
+        "evidence": [],
+        "log": None,
+    }
+    if facts is None:
+        return answer
+    answer.update(
+        kind=facts["kind"],
+        valid_from=facts["valid_from"],
+        valid_until=facts["valid_until"],
+        scope=facts["scope"],
+        holder=_holder(runtime, facts["holder"]),
+        evidence=_evidence(facts),
+        log=_proof(runtime, facts["events"][0][1]),
+    )
+    return answer
+
+
+def _holder(runtime: Runtime, person_id: str) -> str | None:
+    try:
+        person = runtime.service.person(person_id)
+    except DomainError:
+        return None
+    return None if person.erased or person.name_hidden else person.name
+
+
+def _evidence(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    evidence = facts.get("evidence") or {}
+    for name in ("enrolment", "sign_off", "qualification", "licence"):
+        if evidence.get(name) is not None:
+            value = evidence[name]
+            items.append(
+                {
+                    "kind": name,
+                    **(
+                        {"position": value} if isinstance(value, int) else {"certificate_id": value}
+                    ),
+                }
+            )
+    attendance = evidence.get("attendance")
+    if attendance:
+        items.append(
+            {
+                "kind": "attendance",
+                "weeks": attendance["weeks"],
+                "positions": attendance["positions"],
+            }
+        )
+    for name in ("courses", "full_programmes"):
+        if evidence.get(name):
+            items.append({"kind": name, "positions": evidence[name]})
+    for version, position, event_type, on in facts["events"]:
+        items.append(
+            {
+                "kind": "decision",
+                "type": event_type,
+                "version": version,
+                "position": position,
+                "effective_on": on,
+            }
+        )
+    return items
+
+
+def _proof(runtime: Runtime, position: int) -> dict[str, Any] | None:
+    latest = runtime.public_log.latest_checkpoint()
+    if latest is None or latest.size <= position:
+        return None  # not yet under a signed checkpoint (within a second of being recorded)
+    entry = runtime.public_log.entries(position, position + 1)[0]
+    proof = runtime.public_log.inclusion_proof(position, latest.size)
+    return {
+        "position": position,
+        "tree_size": latest.size,
+        "leaf_hash": base64.b64encode(leaf_hash(entry.leaf_data)).decode(),
+        "proof": [base64.b64encode(h).decode() for h in proof],
+        "checkpoint": {
+            "size": latest.size,
+            "root": base64.b64encode(latest.root).decode(),
+            "note": latest.note,
+        },
+    }
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
+@router.get(
+    "/verify/{certificate_id}",
+    response_model=VerifyAnswer,
+    responses={404: {"description": "no such certificate"}, 200: {"content": {"text/html": {}}}},
+)
+def verify(
+    certificate_id: str,
+    request: Request,
+    app: State,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> Response:
+    """The certificate's status (today, or `as_of` a date, as known at log size `known_at`),
+    its evidence chain and an inclusion proof against the latest signed checkpoint. JSON with
+    `Accept: application/json`, an HTML page for browsers."""
+    day = as_of or app.runtime.clock.now().date()
+    try:
+        _, normal = parse_certificate_id(certificate_id)
+        answer = verify_answer(app.runtime, normal, day, known_at)
+    except DomainError as exc:
+        answer, normal, reason = None, certificate_id, str(exc)
+    else:
+        reason = f"no certificate {normal} in this ledger"
+    if answer is None:
+        if _wants_html(request):
+            return HTMLResponse(_page_unknown(certificate_id), status_code=404)
+        return problem_response(
+            404,
+            "unknown-certificate",
+            "No such certificate",
+            reason,
+            certificate_id=certificate_id,
+            certificate_status="unknown",
+        )
+    if _wants_html(request):
+        return HTMLResponse(_page(answer))
+    return JSONResponse(
+        VerifyAnswer(**answer).model_dump(mode="json"),
+        headers={"Cache-Control": "public, max-age=5"},
+    )
+
+
+def _page(answer: dict[str, Any]) -> str:
+    e = html.escape
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Certificate "
+        f"{e(answer['certificate_id'])}</title></head><body><main>"
+        f"<h1>Certificate {e(answer['certificate_id'])}</h1>"
+        f"<p>Status: <strong>{e(answer['status'].upper())}</strong></p>"
+        f"<p>Holder: {e(answer['holder'] or 'not shown')}</p></main></body></html>"
+    )
+
+
+def _page_unknown(certificate_id: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>No such certificate"
+        f"</title></head><body><main><h1>No such certificate</h1><p>{html.escape(certificate_id)}"
+        " is not a certificate of this ledger.</p></main></body></html>"
+    )

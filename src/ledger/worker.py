@@ -1,0 +1,122 @@
+"""The background work: the log sequencer and the projection runner, one active instance.
+
+On PostgreSQL the active instance holds a session advisory lock; others wait as hot standbys
+and take over within a second when it goes. On SQLite a lock file next to the database does the
+same for processes on one machine.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from pathlib import Path
+from typing import IO
+
+import psycopg
+
+from ledger.config import parse_database_url
+from ledger.runtime import Runtime
+
+log = logging.getLogger("ledger.worker")
+WORKER_LOCK_KEY = 0x1ED6E8
+
+
+class _Leadership:
+    """Try to become the single active worker; `release` gives the role up."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.settings = runtime.settings
+        self._conn: psycopg.Connection | None = None  # type: ignore[type-arg]
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        if self.settings.database_url is not None:
+            if self._conn is None or self._conn.closed:
+                target = parse_database_url(self.settings.database_url)
+                self._conn = psycopg.connect(target.conninfo(), autocommit=True)
+            row = self._conn.execute(
+                "SELECT pg_try_advisory_lock(%s)", (WORKER_LOCK_KEY,)
+            ).fetchone()
+            return bool(row and row[0])
+        path = Path(self.settings.data_dir) / "worker.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def held(self) -> bool:
+        if self.settings.database_url is None:
+            return self._file is not None
+        try:
+            return (
+                self._conn is not None
+                and not self._conn.closed
+                and bool(self._conn.execute("SELECT 1").fetchone())
+            )
+        except psycopg.Error:
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class BackgroundWorker:
+    def __init__(self, runtime: Runtime, poll: float = 0.05) -> None:
+        self.runtime = runtime
+        self.poll = poll
+        self.stop_event = threading.Event()
+        self.active = threading.Event()
+        self.caught_up = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="ledger-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self._thread.join(timeout)
+
+    def _main(self) -> None:
+        leadership = _Leadership(self.runtime)
+        try:
+            while not self.stop_event.is_set():
+                if not leadership.acquire():
+                    self.stop_event.wait(1.0)  # a standby: another instance is active
+                    continue
+                log.info("worker active")
+                self.active.set()
+                self._work(leadership)
+                self.active.clear()
+        finally:
+            leadership.release()
+
+    def _work(self, leadership: _Leadership) -> None:
+        sequencer, runner = self.runtime.sequencer, self.runtime.runner
+        checks = 0
+        while not self.stop_event.is_set():
+            try:
+                busy = sequencer.sequence_once() > 0
+                sequencer.checkpoint()
+                busy = runner.run_all_once() > 0 or busy
+            except Exception:
+                log.exception("background batch failed; retrying")
+                busy = False
+            if not busy:
+                self.caught_up.set()
+                self.stop_event.wait(self.poll)
+            checks += 1
+            if checks % 100 == 0 and not leadership.held():
+                log.warning("worker lost its lock; standing by")
+                leadership.release()
+                return

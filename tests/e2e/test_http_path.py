@@ -1,0 +1,306 @@
+"""A trainer's whole path over HTTP against the real server, checking status and /verify
+after each step, on both backends."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from ledger.domain.actors import Role
+from tests.e2e.conftest import Server
+
+
+def ok(response: httpx.Response, status: int = 201) -> Any:
+    assert response.status_code == status, (response.status_code, response.text)
+    return response.json()
+
+
+def post(client: httpx.Client, path: str, body: dict[str, Any]) -> Any:
+    return ok(client.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())}))
+
+
+def verify(server: Server, certificate: str) -> dict[str, Any]:
+    answer: dict[str, Any] = ok(
+        httpx.get(f"{server.base}/verify/{certificate}", headers={"Accept": "application/json"}),
+        200,
+    )
+    return answer
+
+
+def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
+    today = date.today()
+    registrar = server.client(server.token("ana", Role.REGISTRAR))
+    committee = server.client(server.token("bo", Role.COMMITTEE))
+    panel = server.client(server.token("chiara", Role.COMMITTEE))
+    start = date(2012, 12, 3)
+    programme = post(
+        registrar,
+        "/v1/programmes",
+        {
+            "title": "1st programme",
+            "starts_on": str(start),
+            "ends_on": "2013-07-31",
+            "material_version": "ECEI-2012",
+        },
+    )["id"]
+    for week in range(1, 7):
+        begin = start + timedelta(weeks=5 * (week - 1))
+        post(
+            registrar,
+            f"/v1/programmes/{programme}/weeks",
+            {
+                "number": week,
+                "starts_on": str(begin),
+                "ends_on": str(begin + timedelta(days=4)),
+                "place": "Barcelona",
+                "modules": [f"Module {week}"],
+            },
+        )
+    tutor_id = post(
+        registrar,
+        "/v1/people",
+        {
+            "name": "Tomas Tutor",
+            "email": "t@example.org",
+            "organisation": "Academy",
+            "region": "Linz",
+            "country": "Austria",
+        },
+    )["id"]
+    tutor = server.client(server.token("tomas", Role.TUTOR, tutor_id))
+    trainer = post(
+        registrar,
+        "/v1/people",
+        {
+            "name": "Maria Example",
+            "email": "m@example.org",
+            "organisation": "Agency",
+            "region": "Cantabria",
+            "country": "Spain",
+        },
+    )["id"]
+    post(
+        registrar,
+        f"/v1/programmes/{programme}/enrolments",
+        {"person_id": trainer, "consortium": "CIP"},
+    )
+    for week in range(1, 7):
+        post(
+            registrar, f"/v1/programmes/{programme}/enrolments/{trainer}/attendance", {"week": week}
+        )
+    project = post(
+        registrar,
+        "/v1/projects",
+        {
+            "programme_id": programme,
+            "cluster_initiative": "Gourmet Food",
+            "sector": "Food",
+            "region": "Cantabria",
+            "country": "Spain",
+        },
+    )["id"]
+    post(registrar, f"/v1/projects/{project}/tutor", {"person_id": tutor_id})
+    post(registrar, f"/v1/projects/{project}/members", {"person_id": trainer})
+    roster = ok(registrar.get(f"/v1/programmes/{programme}/roster"), 200)
+    assert roster["enrolments"][0]["eligibility"]["R2"] is True
+    post(tutor, f"/v1/projects/{project}/sign-off", {"note": "good", "on": "2013-07-10"})
+
+    qualification = post(
+        committee,
+        "/v1/qualifications",
+        {"programme_id": programme, "person_id": trainer, "on": "2013-07-20"},
+    )["id"]
+    assert verify(server, qualification)["status"] == "valid"
+    status = ok(registrar.get(f"/v1/trainers/{trainer}/status"), 200)
+    assert [c["kind"] for c in status["certificates"]] == ["associate_trainer"]
+
+    granted_on = today - timedelta(days=200)
+    post(
+        registrar,
+        "/v1/materials",
+        {"version": "ECEI-2014", "title": "2014 edition", "on": "2014-01-10"},
+    )
+    post(
+        registrar,
+        f"/v1/people/{trainer}/courses",
+        {
+            "delivered_on": str(granted_on - timedelta(days=30)),
+            "region": "Cantabria",
+            "participants": 12,
+        },
+    )
+    licence = post(
+        committee,
+        "/v1/licences",
+        {
+            "qualification_id": qualification,
+            "regions": ["Cantabria"],
+            "languages": ["es"],
+            "material_version": "ECEI-2014",
+            "on": str(granted_on),
+        },
+    )["id"]
+    answer = verify(server, licence)
+    assert (answer["status"], answer["holder"], answer["valid_from"]) == (
+        "valid",
+        "Maria Example",
+        str(granted_on),
+    )
+
+    post(
+        committee,
+        f"/v1/licences/{licence}/suspension",
+        {
+            "reason": "complaint",
+            "until": str(today + timedelta(days=30)),
+            "on": str(today - timedelta(days=10)),
+        },
+    )
+    answer = verify(server, licence)
+    assert (answer["status"], answer["reason"]) == ("suspended", "complaint")
+    assert (
+        ok(registrar.get(f"/v1/trainers/{trainer}/status"), 200)["certificates"][1]["status"]
+        == "suspended"
+    )
+
+    post(committee, f"/v1/licences/{licence}/reinstatement", {"on": str(today - timedelta(days=2))})
+    assert verify(server, licence)["status"] == "valid"
+
+    for days in (150, 100):
+        post(
+            registrar,
+            f"/v1/people/{trainer}/courses",
+            {
+                "delivered_on": str(today - timedelta(days=days)),
+                "region": "Cantabria",
+                "participants": 9,
+            },
+        )
+    valid_until = date.fromisoformat(verify(server, licence)["valid_until"])
+    renew_on = min(today, valid_until)
+    if renew_on >= valid_until - timedelta(days=90):
+        post(committee, f"/v1/licences/{licence}/renewal", {"on": str(renew_on)})
+        assert verify(server, licence)["valid_until"] > str(valid_until)
+    else:
+        problem = committee.post(f"/v1/licences/{licence}/renewal", json={"on": str(renew_on)})
+        assert problem.status_code == 422
+        assert problem.json()["rule"] == "R6"
+
+    post(
+        committee,
+        f"/v1/licences/{licence}/revocation",
+        {"reason": "breach of conduct", "on": str(today)},
+    )
+    answer = verify(server, licence)
+    assert (answer["status"], answer["reason"], answer["since"]) == (
+        "revoked",
+        "breach of conduct",
+        str(today),
+    )
+    past = ok(
+        httpx.get(
+            f"{server.base}/verify/{licence}",
+            params={"as_of": str(granted_on)},
+            headers={"Accept": "application/json"},
+        ),
+        200,
+    )
+    assert past["status"] == "valid"
+    assert (
+        ok(registrar.get(f"/v1/trainers/{trainer}/status"), 200)["certificates"][1]["status"]
+        == "revoked"
+    )
+    history = ok(registrar.get(f"/v1/trainers/{trainer}/history"), 200)
+    assert [e["type"] for e in history["events"]].count("certificate.licence_revoked") == 1
+
+    decision = next(e for e in history["events"] if e["type"] == "certificate.licence_revoked")
+    appeal = post(
+        registrar,
+        "/v1/appeals",
+        {"certificate_id": licence, "decision_version": decision["version"], "grounds": "disputed"},
+    )["id"]
+    rejected = committee.post(
+        f"/v1/appeals/{appeal}/decision", json={"outcome": "rejected", "reasoning": "x"}
+    )
+    assert rejected.status_code == 422
+    assert rejected.json()["rule"] == "R11"
+    post(
+        panel,
+        f"/v1/appeals/{appeal}/decision",
+        {"outcome": "rejected", "reasoning": "facts confirmed"},
+    )
+    assert verify(server, licence)["log"]["position"] >= 0
+
+
+def test_rule_violations_and_malformed_input_are_problem_details(server: Server) -> None:
+    registrar = server.client(server.token("ana", Role.REGISTRAR))
+    bad = registrar.post(
+        "/v1/people",
+        json={"name": "", "email": "x", "organisation": "o", "region": "r", "country": "c"},
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.json()["field"] == "name"
+    unknown = registrar.post(
+        f"/v1/programmes/{uuid.uuid4()}/weeks",
+        json={
+            "number": 1,
+            "starts_on": "2013-01-01",
+            "ends_on": "2013-01-05",
+            "place": "x",
+            "modules": [],
+        },
+    )
+    assert (unknown.status_code, unknown.json()["title"]) == (404, "No such programme")
+    extra = registrar.post("/v1/materials", json={"version": "v", "title": "t", "colour": "red"})
+    assert (extra.status_code, extra.json()["field"]) == (422, "colour")
+    future = registrar.post(
+        "/v1/materials", json={"version": "v", "title": "t", "on": "2999-01-01"}
+    )
+    assert (future.status_code, future.json()["field"]) == (422, "on")
+    twice = [
+        registrar.post("/v1/materials", json={"version": "v9", "title": "t"}) for _ in range(2)
+    ]
+    assert [r.status_code for r in twice] == [201, 409]
+    assert twice[1].headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_same_post_sent_five_times_at_once_appends_one_event(server: Server) -> None:
+    registrar = server.client(server.token("ana", Role.REGISTRAR))
+    body = {
+        "name": "Ona Example",
+        "email": "ona@example.org",
+        "organisation": "O",
+        "region": "Galicia",
+        "country": "Spain",
+    }
+    size_before = httpx.get(f"{server.base}/readyz").json()["log_size"]
+
+    def send(_: int) -> httpx.Response:
+        with server.client(server.token("ana", Role.REGISTRAR)) as client:
+            return client.post("/v1/people", json=body, headers={"Idempotency-Key": "same-key-1"})
+
+    with ThreadPoolExecutor(5) as pool:
+        responses = list(pool.map(send, range(5)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum(1 for r in responses if r.headers.get("Idempotent-Replayed") == "true") == 4
+    ok(registrar.get(f"/v1/trainers/{responses[0].json()['id']}/status"), 200)
+    deadline = 0
+    while httpx.get(f"{server.base}/readyz").json()["log_size"] < size_before + 1 and deadline < 50:
+        deadline += 1
+        import time
+
+        time.sleep(0.1)
+    entries = httpx.get(f"{server.base}/log/entries", params={"start": 0, "end": 10**6}).json()[
+        "entries"
+    ]
+    assert len(entries) == size_before + 1
+    reused = registrar.post(
+        "/v1/people", json={**body, "name": "Other"}, headers={"Idempotency-Key": "same-key-1"}
+    )
+    assert (reused.status_code, reused.json()["field"]) == (422, "Idempotency-Key")
