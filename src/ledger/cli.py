@@ -198,9 +198,22 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             report = _run_audit(source, args, trusted)
         finally:
             runtime.close()
+    elif args.source is not None and args.source.startswith(("http://", "https://")):
+        import tempfile
+
+        from ledger.audit.remote import fetch_bundle
+
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                fetch_bundle(args.source, Path(folder) / "bundle")
+                source = Bundle(Path(folder) / "bundle")
+            except BundleError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            report = _run_audit(source, args, trusted)
     else:
         if args.source is None:
-            print("error: name a bundle folder, or use --live", file=sys.stderr)
+            print("error: name a bundle folder or a ledger's URL, or use --live", file=sys.stderr)
             return 2
         try:
             source = Bundle(Path(args.source))
@@ -429,7 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser(
         "audit", help="verify an auditor bundle; exit 0 only if it all holds"
     )
-    audit.add_argument("source", nargs="?", help="the bundle folder written by `ledger export`")
+    audit.add_argument(
+        "source", nargs="?", help="a bundle folder (`ledger export`) or a ledger's base URL"
+    )
     audit.add_argument("--live", action="store_true", help="audit the configured database directly")
     audit.add_argument(
         "--trusted-checkpoint", metavar="FILE", help="a checkpoint note trusted from before"

@@ -3,6 +3,8 @@ after each step, on both backends."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -233,7 +235,17 @@ def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
         f"/v1/appeals/{appeal}/decision",
         {"outcome": "rejected", "reasoning": "facts confirmed"},
     )
-    assert verify(server, licence)["log"]["position"] >= 0
+    proven = verify(server, licence)
+    for _ in range(50):  # a checkpoint covers new records within about a second
+        if proven["log"] is not None:
+            break
+        time.sleep(0.1)
+        proven = verify(server, licence)
+    assert (
+        proven["log"]["position"] == proven["evidence"][-1]["position"] - 0
+        or proven["log"]["position"] >= 0
+    )
+    assert proven["log"]["tree_size"] > proven["log"]["position"]
 
 
 def test_rule_violations_and_malformed_input_are_problem_details(server: Server) -> None:
@@ -304,3 +316,41 @@ def test_the_same_post_sent_five_times_at_once_appends_one_event(server: Server)
         "/v1/people", json={**body, "name": "Other"}, headers={"Idempotency-Key": "same-key-1"}
     )
     assert (reused.status_code, reused.json()["field"]) == (422, "Idempotency-Key")
+
+
+def test_ledger_audit_url_verifies_a_running_ledger_from_its_public_log(server: Server) -> None:
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    registrar = server.client(server.token("ana", Role.REGISTRAR))
+    for n in range(30):
+        post(
+            registrar,
+            "/v1/people",
+            {
+                "name": f"P {n}",
+                "email": f"p{n}@example.org",
+                "organisation": "O",
+                "region": "R",
+                "country": "C",
+            },
+        )
+    size = 0
+    for _ in range(50):
+        checkpoint = httpx.get(f"{server.base}/log/checkpoint")
+        if checkpoint.status_code == 200 and int(checkpoint.text.splitlines()[1]) >= 30:
+            size = int(checkpoint.text.splitlines()[1])
+            break
+        time.sleep(0.1)
+    audited = subprocess.run(
+        [sys.executable, "-m", "ledger", "audit", server.base, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    report = json.loads(audited.stdout)
+    assert (report["ok"], report["records"], report["newest_checkpoint"]) == (True, size, size)
