@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from ledger.domain.actors import Role
+from ledger.domain.calendar import term_end
 from tests.e2e.conftest import Server
 
 
@@ -120,7 +121,7 @@ def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
     status = ok(registrar.get(f"/v1/trainers/{trainer}/status"), 200)
     assert [c["kind"] for c in status["certificates"]] == ["associate_trainer"]
 
-    granted_on = today - timedelta(days=200)
+    granted_on = today - timedelta(days=700)  # so that its renewal window is open today
     post(
         registrar,
         "/v1/materials",
@@ -183,14 +184,18 @@ def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
             },
         )
     valid_until = date.fromisoformat(verify(server, licence)["valid_until"])
-    renew_on = min(today, valid_until)
-    if renew_on >= valid_until - timedelta(days=90):
-        post(committee, f"/v1/licences/{licence}/renewal", {"on": str(renew_on)})
-        assert verify(server, licence)["valid_until"] > str(valid_until)
-    else:
-        problem = committee.post(f"/v1/licences/{licence}/renewal", json={"on": str(renew_on)})
-        assert problem.status_code == 422
-        assert problem.json()["rule"] == "R6"
+    early = committee.post(
+        f"/v1/licences/{licence}/renewal", json={"on": str(valid_until - timedelta(days=120))}
+    )
+    assert (early.status_code, early.json()["rule"]) == (422, "R6")
+    post(committee, f"/v1/licences/{licence}/renewal", {"on": str(today)})
+    renewed = verify(server, licence)
+    assert renewed["status"] == "valid"
+    assert renewed["valid_until"] == str(term_end(valid_until + timedelta(days=1), 24))  # R6
+    assert (
+        ok(registrar.get(f"/v1/trainers/{trainer}/status"), 200)["certificates"][1]["status"]
+        == "valid"
+    )
 
     post(
         committee,
@@ -354,3 +359,39 @@ def test_ledger_audit_url_verifies_a_running_ledger_from_its_public_log(server: 
     assert audited.returncode == 0, audited.stdout + audited.stderr
     report = json.loads(audited.stdout)
     assert (report["ok"], report["records"], report["newest_checkpoint"]) == (True, size, size)
+
+
+def test_server_logs_are_json_without_personal_data_or_secrets(server: Server) -> None:
+    token = server.token("logcheck", Role.REGISTRAR)
+    registrar = server.client(token)
+    person = post(
+        registrar,
+        "/v1/people",
+        {
+            "name": "Quirina Logtest",
+            "email": "quirina@example.org",
+            "organisation": "Secret Agency",
+            "region": "R",
+            "country": "C",
+        },
+    )
+    ok(registrar.get(f"/v1/people/{person['id']}"), 200)
+    registrar.post("/v1/people", json={"name": "Quirina Logtest", "email": "bad"})
+    httpx.get(
+        f"{server.base}/v1/people/{person['id']}", headers={"Authorization": "Bearer ledger_wrong"}
+    )
+    port = server.base.rsplit(":", 1)[1]
+    log = (server.settings.data_dir.parent / f"server-{port}.log").read_text()
+    lines = [line for line in log.splitlines() if line.strip()]
+    assert lines
+    assert all(isinstance(json.loads(line), dict) for line in lines)
+    for secret in (
+        "Quirina",
+        "quirina@example.org",
+        "Secret Agency",
+        token,
+        "ledger_wrong",
+        person["id"],
+    ):
+        assert secret not in log
+    assert any(json.loads(line).get("route") == "/v1/people/{person_id}" for line in lines)
