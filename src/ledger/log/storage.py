@@ -26,6 +26,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from ledger.config import Settings, parse_database_url
+from ledger.db import sqlite_connect
 
 ADVISORY_LOCK_KEY = 0x1ED6E7  # "the ledger's sequencer": any fixed 64-bit number
 NodeId = tuple[int, int]
@@ -98,9 +99,16 @@ class LogStorage(ABC):
     @abstractmethod
     def leaf_index(self, stream: UUID, version: int) -> int | None: ...
 
-    @abstractmethod
     def all_events(self, batch: int = 5000) -> Iterator[EventRow]:
         """Every event row in notification (commit) order, sequenced or not."""
+        last = 0
+        while True:
+            with self.read() as tx:
+                rows = tx.events_after(last, batch)
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].notification_id
 
     def close(self) -> None:
         return None
@@ -184,11 +192,7 @@ class SQLiteLogStorage(LogStorage):
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                self._path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn = sqlite_connect(self._path)
             self._local.conn = conn
         return conn
 
@@ -249,16 +253,6 @@ class SQLiteLogStorage(LogStorage):
             .fetchone()
         )
         return None if row is None else int(row[0])
-
-    def all_events(self, batch: int = 5000) -> Iterator[EventRow]:
-        last = 0
-        while True:
-            with self.read() as tx:
-                rows = tx.events_after(last, batch)
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1].notification_id
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -406,16 +400,6 @@ class PostgresLogStorage(LogStorage):
             (stream, version),
         )
         return None if not rows else int(rows[0][0])
-
-    def all_events(self, batch: int = 5000) -> Iterator[EventRow]:
-        last = 0
-        while True:
-            with self.read() as tx:
-                rows = tx.events_after(last, batch)
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1].notification_id
 
     def close(self) -> None:
         self._pool.close()
