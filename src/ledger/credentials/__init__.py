@@ -1,0 +1,1 @@
+"""Verifiable certificates: W3C Data Integrity proofs, Multikey, Bitstring Status Lists."""

@@ -1,0 +1,188 @@
+"""Open Badges 3.0 / W3C VC 2.0 credentials for the ledger's certificates, signed with an
+`eddsa-jcs-2022` Data Integrity proof by the issuer `did:web` of the ledger's public URL.
+
+The verification method is the ledger's records key, published as a Multikey in the issuer's
+DID document (`/.well-known/did.json`) with the issuer as controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from ledger.credentials.dataintegrity import add_proof
+from ledger.credentials.multibase import public_multikey
+from ledger.credentials.status_entries import STATUS_MESSAGES, STATUS_SIZE, StatusEntry
+from ledger.credentials.status_list import Bitstring
+from ledger.integrity.keyring import Keyring, Signer, format_time
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+ISSUER_NAME = "European Foundation for Cluster Excellence"
+ACHIEVEMENTS = {
+    "associate_trainer": (
+        "Certificate",
+        "Associate Trainer in Cluster Management Excellence",
+        "Completed the train-the-trainers programme: at least 5 of 6 in-class"
+        " weeks and a field project signed off by its tutor.",
+    ),
+    "licence": (
+        "License",
+        "Licensed Trainer in Cluster Management Excellence",
+        "Entitled to run the Foundation's courses for cluster managers with the ECEI"
+        " training material, within the licensed scope.",
+    ),
+    "instructor": (
+        "Certification",
+        "Instructor in Cluster Management Excellence",
+        "Certified to deliver the Foundation's programme to cluster managers.",
+    ),
+}
+
+
+def did_web(public_url: str) -> str:
+    """did:web of a base URL: host (port percent-encoded), then path segments."""
+    parts = urlsplit(public_url)
+    host = quote(parts.netloc, safe="")
+    path = ":".join(quote(p, safe="") for p in parts.path.split("/") if p)
+    return f"did:web:{host}" + (f":{path}" if path else "")
+
+
+@dataclass
+class Issuer:
+    public_url: str
+    keyring: Keyring
+
+    @property
+    def did(self) -> str:
+        return did_web(self.public_url)
+
+    def method(self, kid: str) -> str:
+        return f"{self.did}#{kid}"
+
+    def did_document(self) -> dict[str, Any]:
+        methods = [
+            {
+                "id": self.method(k.kid),
+                "type": "Multikey",
+                "controller": self.did,
+                "publicKeyMultibase": public_multikey(k.public_key),
+            }
+            for k in self.keyring.keys
+            if k.purpose == "records"
+        ]
+        return {
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": self.did,
+            "verificationMethod": methods,
+            "assertionMethod": [m["id"] for m in methods],
+        }
+
+    def status_list_url(self, list_id: int) -> str:
+        return f"{self.public_url}/status-lists/message/{list_id}"
+
+    def credential(
+        self, facts: Mapping[str, Any], holder_name: str | None, entry: StatusEntry
+    ) -> dict[str, Any]:
+        """The unsigned credential of a certificate, from the certificate register's facts."""
+        achievement_type, title, criteria = ACHIEVEMENTS[facts["kind"]]
+        certificate_id = facts["certificate_id"]
+        subject: dict[str, Any] = {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityType": "identifier",
+                    "hashed": False,
+                    "identityHash": certificate_id,
+                }
+            ],
+            "achievement": {
+                "id": f"{self.public_url}/achievements/{facts['kind']}",
+                "type": ["Achievement"],
+                "achievementType": achievement_type,
+                "name": title,
+                "description": criteria,
+                "criteria": {"narrative": criteria},
+            },
+        }
+        if holder_name:
+            subject["name"] = holder_name
+        if facts.get("scope"):
+            scope = facts["scope"]
+            subject["result"] = [
+                {
+                    "type": ["Result"],
+                    "value": "regions: "
+                    + ", ".join(scope["regions"])
+                    + "; languages: "
+                    + ", ".join(scope["languages"])
+                    + "; material: "
+                    + scope["material_version"],
+                }
+            ]
+        evidence = [
+            {
+                "id": f"{self.public_url}/log/entries?start={position}&end={position + 1}",
+                "type": ["Evidence"],
+                "name": event_type,
+                "description": f"log position {position}",
+            }
+            for _, position, event_type, _ in facts["events"]
+        ]
+        for name, value in (facts.get("evidence") or {}).items():
+            if isinstance(value, int):
+                evidence.append(
+                    {
+                        "id": f"{self.public_url}/log/entries?start={value}&end={value + 1}",
+                        "type": ["Evidence"],
+                        "name": name,
+                        "description": f"log position {value}",
+                    }
+                )
+        credential: dict[str, Any] = {
+            "@context": [VC_V2, OB_V3],
+            "id": f"{self.public_url}/credentials/{certificate_id}",
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "issuer": {"id": self.did, "type": ["Profile"], "name": ISSUER_NAME},
+            "name": title,
+            "validFrom": f"{facts['valid_from']}T00:00:00Z",
+            "credentialSubject": subject,
+            "evidence": evidence,
+            "credentialStatus": {
+                "id": f"{self.status_list_url(entry.list_id)}#{entry.index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "message",
+                "statusListIndex": str(entry.index),
+                "statusListCredential": self.status_list_url(entry.list_id),
+                "statusSize": STATUS_SIZE,
+                "statusMessage": STATUS_MESSAGES,
+            },
+        }
+        if facts.get("valid_until"):
+            credential["validUntil"] = f"{facts['valid_until']}T23:59:59Z"
+        return credential
+
+    def sign(self, document: Mapping[str, Any], signer: Signer, at: datetime) -> dict[str, Any]:
+        return add_proof(
+            document, signer.private_key, self.method(signer.kid), format_time(at)[:19] + "Z"
+        )
+
+    def status_list_credential(self, list_id: int, bits: Bitstring, at: datetime) -> dict[str, Any]:
+        url = self.status_list_url(list_id)
+        return {
+            "@context": [VC_V2],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": self.did,
+            "validFrom": format_time(at)[:19] + "Z",
+            "credentialSubject": {
+                "id": f"{url}#list",
+                "type": "BitstringStatusList",
+                "statusPurpose": "message",
+                "encodedList": bits.encode(),
+            },
+        }
