@@ -395,3 +395,78 @@ def test_server_logs_are_json_without_personal_data_or_secrets(server: Server) -
     ):
         assert secret not in log
     assert any(json.loads(line).get("route") == "/v1/people/{person_id}" for line in lines)
+
+
+def test_credentials_status_lists_and_the_did_document_are_served_and_verify(
+    server: Server,
+) -> None:
+    from ledger.credentials.verifier import verify_credential
+
+    registrar = server.client(server.token("ana", Role.REGISTRAR))
+    committee = server.client(server.token("bo", Role.COMMITTEE))
+    tutor_id = post(
+        registrar,
+        "/v1/people",
+        {"name": "T", "email": "t@example.org", "organisation": "A", "region": "R", "country": "C"},
+    )["id"]
+    tutor = server.client(server.token("tom", Role.TUTOR, tutor_id))
+    programme = post(
+        registrar,
+        "/v1/programmes",
+        {"title": "P", "starts_on": "2012-12-03", "ends_on": "2013-07-31", "material_version": "v"},
+    )["id"]
+    for week in range(1, 6):
+        post(
+            registrar,
+            f"/v1/programmes/{programme}/weeks",
+            {
+                "number": week,
+                "starts_on": f"2013-0{week}-01",
+                "ends_on": f"2013-0{week}-05",
+                "place": "B",
+                "modules": [],
+            },
+        )
+    person = post(
+        registrar,
+        "/v1/people",
+        {
+            "name": "Lena Example",
+            "email": "l@example.org",
+            "organisation": "B",
+            "region": "R",
+            "country": "C",
+        },
+    )["id"]
+    post(registrar, f"/v1/programmes/{programme}/enrolments", {"person_id": person})
+    for week in range(1, 6):
+        post(
+            registrar, f"/v1/programmes/{programme}/enrolments/{person}/attendance", {"week": week}
+        )
+    project = post(
+        registrar,
+        "/v1/projects",
+        {
+            "programme_id": programme,
+            "cluster_initiative": "C",
+            "sector": "S",
+            "region": "R",
+            "country": "C",
+        },
+    )["id"]
+    post(registrar, f"/v1/projects/{project}/tutor", {"person_id": tutor_id})
+    post(registrar, f"/v1/projects/{project}/members", {"person_id": person})
+    post(tutor, f"/v1/projects/{project}/sign-off", {"on": "2013-07-10"})
+    certificate = post(
+        committee, "/v1/qualifications", {"programme_id": programme, "person_id": person}
+    )["id"]
+
+    credential = ok(httpx.get(f"{server.base}/credentials/{certificate}"), 200)
+    assert credential["credentialSubject"]["name"] == "Lena Example"
+    did = ok(httpx.get(f"{server.base}/.well-known/did.json"), 200)
+    status_url = credential["credentialStatus"]["statusListCredential"]
+    assert status_url.endswith("/status-lists/message/1")  # under LEDGER_PUBLIC_URL
+    listed = ok(httpx.get(f"{server.base}/status-lists/message/1"), 200)
+    verdict = verify_credential(credential, did, {status_url: listed}, date.today())
+    assert verdict.ok, verdict.lines()
+    assert httpx.get(f"{server.base}/credentials/AT-0000-0000-0000").status_code == 404

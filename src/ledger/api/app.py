@@ -16,7 +16,7 @@ from ledger.api import problems
 from ledger.api.auth import FailureLimiter, TokenStore
 from ledger.api.deps import AppState
 from ledger.api.idempotency import IdempotencyStore
-from ledger.api.routes import commands, log, ops, queries, verify
+from ledger.api.routes import commands, credentials, log, ops, queries, verify
 from ledger.config import Settings
 from ledger.runtime import Runtime, open_runtime
 from ledger.worker import BackgroundWorker
@@ -62,7 +62,15 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, problems.handle_validation)
     app.add_exception_handler(StarletteHTTPException, problems.handle_http)
     app.add_exception_handler(Exception, problems.handle_exception)
-    for router in (commands.router, queries.router, verify.router, log.router, ops.router):
+    routers = (
+        commands.router,
+        queries.router,
+        verify.router,
+        credentials.router,
+        log.router,
+        ops.router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.middleware("http")

@@ -1,0 +1,53 @@
+"""Public credential routes: the issuer's DID document, signed credentials, status lists."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from ledger.api.deps import State
+from ledger.api.problems import Problem
+from ledger.api.routes.commands import PROBLEMS
+from ledger.credentials.service import Credentials
+from ledger.credentials.status_list import StatusListError
+from ledger.domain.certificates import parse_certificate_id
+from ledger.domain.errors import DomainError
+
+router = APIRouter(tags=["credentials"], responses=PROBLEMS)
+
+
+def _credentials(app: State) -> Credentials:
+    return Credentials(app.runtime)
+
+
+@router.get("/.well-known/did.json")
+def did_document(app: State) -> JSONResponse:
+    """The issuer's did:web document: its Multikey keys, with the issuer as controller."""
+    return JSONResponse(_credentials(app).issuer.did_document(), media_type="application/did+json")
+
+
+@router.get("/credentials/{certificate_id}", responses={200: {"content": {"application/vc": {}}}})
+def credential(certificate_id: str, app: State) -> JSONResponse:
+    """The certificate as a signed Open Badges 3.0 / W3C VC 2.0 credential."""
+    try:
+        _, normal = parse_certificate_id(certificate_id)
+    except DomainError as exc:
+        raise Problem(404, "unknown-certificate", "No such certificate", str(exc)) from None
+    found = _credentials(app).credential(normal)
+    if found is None:
+        raise Problem(404, "unknown-certificate", "No such certificate", f"no certificate {normal}")
+    return JSONResponse(found, media_type="application/vc")
+
+
+@router.get("/status-lists/message/{list_id}")
+def status_list(list_id: Annotated[int, Path(ge=1, le=1_000_000)], app: State) -> JSONResponse:
+    """A signed BitstringStatusListCredential (`message`: 0 valid, 1 suspended, 2 revoked)."""
+    try:
+        found = _credentials(app).status_list(list_id)
+    except StatusListError as exc:
+        raise Problem(404, "not-found", "No such status list", str(exc)) from None
+    return JSONResponse(
+        found, media_type="application/vc", headers={"Cache-Control": "public, max-age=60"}
+    )
