@@ -21,7 +21,7 @@ class Credentials:
     def issuer(self) -> Issuer:
         return Issuer(self.runtime.settings.public_url, self.runtime.store.signing.keyring)
 
-    def _holder_name(self, person_id: str) -> str | None:
+    def holder_name(self, person_id: str) -> str | None:
         try:
             person = self.runtime.service.person(person_id)
         except DomainError:
@@ -34,7 +34,7 @@ class Credentials:
             return None
         now = self.runtime.clock.now()
         unsigned = self.issuer.credential(
-            facts, self._holder_name(facts["holder"]), self.entries.entry(certificate_id)
+            facts, self.holder_name(facts["holder"]), self.entries.entry(certificate_id)
         )
         return self.issuer.sign(unsigned, self.runtime.store.signing.signer_at(now), now)
 

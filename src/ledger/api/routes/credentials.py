@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ledger.api.deps import State
 from ledger.api.problems import Problem
 from ledger.api.routes.commands import PROBLEMS
+from ledger.credentials.pdf import certificate_pdf
 from ledger.credentials.service import Credentials
 from ledger.credentials.status_list import StatusListError
 from ledger.domain.certificates import parse_certificate_id
@@ -26,6 +27,30 @@ def _credentials(app: State) -> Credentials:
 def did_document(app: State) -> JSONResponse:
     """The issuer's did:web document: its Multikey keys, with the issuer as controller."""
     return JSONResponse(_credentials(app).issuer.did_document(), media_type="application/did+json")
+
+
+@router.get(
+    "/credentials/{certificate_id}.pdf",
+    responses={200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+)
+def credential_pdf(certificate_id: str, app: State) -> Response:
+    """A printable A4 certificate with a QR code opening its verification page."""
+    credentials = _credentials(app)
+    try:
+        _, normal = parse_certificate_id(certificate_id)
+    except DomainError as exc:
+        raise Problem(404, "unknown-certificate", "No such certificate", str(exc)) from None
+    facts = app.runtime.queries.certificate_facts(normal)
+    if facts is None:
+        raise Problem(404, "unknown-certificate", "No such certificate", f"no certificate {normal}")
+    url = f"{app.runtime.settings.public_url}/verify/{normal}"
+    document = certificate_pdf(facts, credentials.holder_name(facts["holder"]), url)
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{normal}.pdf"'},
+    )
 
 
 @router.get("/credentials/{certificate_id}", responses={200: {"content": {"application/vc": {}}}})

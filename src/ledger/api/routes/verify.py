@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 from datetime import date
 from typing import Any
 
@@ -12,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ledger.api.deps import State
 from ledger.api.models import VerifyAnswer
+from ledger.api.page import unknown_page, verification_page
 from ledger.api.problems import problem_response
 from ledger.api.routes.queries import AsOf, KnownAt
 from ledger.domain.certificates import parse_certificate_id
@@ -155,7 +155,7 @@ def verify(
         reason = f"no certificate {normal} in this ledger"
     if answer is None:
         if _wants_html(request):
-            return HTMLResponse(_page_unknown(certificate_id), status_code=404)
+            return HTMLResponse(unknown_page(certificate_id), status_code=404)
         return problem_response(
             404,
             "unknown-certificate",
@@ -165,27 +165,8 @@ def verify(
             certificate_status="unknown",
         )
     if _wants_html(request):
-        return HTMLResponse(_page(answer))
+        return HTMLResponse(verification_page(answer, f"/verify/{normal}"))
     return JSONResponse(
         VerifyAnswer(**answer).model_dump(mode="json"),
         headers={"Cache-Control": "public, max-age=5"},
-    )
-
-
-def _page(answer: dict[str, Any]) -> str:
-    e = html.escape
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Certificate "
-        f"{e(answer['certificate_id'])}</title></head><body><main>"
-        f"<h1>Certificate {e(answer['certificate_id'])}</h1>"
-        f"<p>Status: <strong>{e(answer['status'].upper())}</strong></p>"
-        f"<p>Holder: {e(answer['holder'] or 'not shown')}</p></main></body></html>"
-    )
-
-
-def _page_unknown(certificate_id: str) -> str:
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>No such certificate"
-        f"</title></head><body><main><h1>No such certificate</h1><p>{html.escape(certificate_id)}"
-        " is not a certificate of this ledger.</p></main></body></html>"
     )

@@ -1,0 +1,131 @@
+"""What people see: the verification page in headless Chromium, and the printable PDF whose QR
+code opens that page. Runs against the real server loaded with the demo history."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ledger.config import Settings
+from ledger.integrity.keyring import KeyDirectory, init_keyring
+from tests.conftest import IN_CI, KEYS_SINCE, TEST_ORIGIN
+from tests.e2e.conftest import ROOT, Server, server_env, start_server, stop_server
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def require(tool: str) -> None:
+    if shutil.which(tool) is None and not Path(tool).exists():
+        if IN_CI:
+            pytest.fail(f"{tool} is required under CI (.ci/run installs it)")
+        pytest.skip(f"{tool} is not installed")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, list[str]]]]:
+    folder = tmp_path_factory.mktemp("views")
+    init_keyring(KeyDirectory(folder / "keys"), TEST_ORIGIN, KEYS_SINCE)
+    settings = Settings(data_dir=folder / "var", keys_dir=folder / "keys", origin=TEST_ORIGIN)
+    loaded = subprocess.run(
+        [sys.executable, "-m", "ledger", "demo", "--json"],
+        env=server_env(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    certificates = json.loads(loaded.stdout)["certificates"]
+    server = start_server(settings)
+    try:
+        yield server, certificates
+    finally:
+        stop_server(server)
+
+
+EXPECTED = {"valid": "VALID", "suspended": "SUSPENDED", "revoked": "REVOKED", "expired": "EXPIRED"}
+
+
+def test_the_verification_page_shows_each_status_in_words(
+    demo: tuple[Server, dict[str, list[str]]],
+) -> None:
+    require(CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    server, certificates = demo
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    targets = {status: certificates[status][0] for status in EXPECTED}
+    targets["unknown"] = "LT-0000-0000-0000"
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page(java_script_enabled=False)
+            for status, certificate in targets.items():
+                response = page.goto(f"{server.base}/verify/{certificate}")
+                assert response is not None
+                banner = page.get_by_role("status").inner_text()
+                if status == "unknown":
+                    assert response.status == 404
+                    assert "No such certificate" in page.locator("h1").inner_text()
+                    assert "UNKNOWN" in banner
+                else:
+                    assert response.status == 200
+                    assert EXPECTED[status] in banner
+                    assert certificate in page.inner_text("dl")
+                    assert page.get_by_label("Status on date").count() == 1
+                page.screenshot(path=str(ARTIFACTS / f"verify-{status}.png"), full_page=True)
+            suspended = certificates["suspended"][0]
+            page.goto(f"{server.base}/verify/{suspended}?as_of=2016-01-01")
+            assert "SUSPENDED" not in page.get_by_role("status").inner_text()
+        finally:
+            browser.close()
+
+
+def test_the_pdf_certificate_renders_names_its_id_and_its_qr_code_opens_the_page(
+    demo: tuple[Server, dict[str, list[str]]], tmp_path: Path
+) -> None:
+    require("pdftoppm")
+    require("zbarimg")
+    server, certificates = demo
+    certificate = certificates["valid"][0]
+    response = httpx.get(f"{server.base}/credentials/{certificate}.pdf", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    document = tmp_path / "certificate.pdf"
+    document.write_bytes(response.content)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "100", str(document), str(tmp_path / "page")], check=True
+    )
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(pages[0], ARTIFACTS / "certificate-pdf.png")
+    text = subprocess.run(
+        ["pdftotext", str(document), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert certificate in text
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(pages[0])], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert (
+        decoded
+        == f"{os.environ.get('LEDGER_PUBLIC_URL', 'http://127.0.0.1:8000')}/verify/{certificate}"
+    )
