@@ -408,6 +408,35 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from ledger.credentials.offline import load_bundle, verify_offline
+    from ledger.credentials.verifier import verify_credential
+
+    try:
+        credential = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        on = date.fromisoformat(args.at) if args.at else date.today()
+        if args.bundle:
+            verdict = verify_offline(credential, load_bundle(Path(args.bundle)), on)
+        else:
+            did = json.loads(Path(args.did).read_text()) if args.did else None
+            if did is None:
+                print(
+                    "error: give --bundle DIR (or --did FILE with saved status lists)",
+                    file=sys.stderr,
+                )
+                return 2
+            verdict = verify_credential(credential, did, {}, on)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in verdict.lines():
+        print(line)
+    print(f"{'VALID' if verdict.ok else 'NOT VALID'}: status {verdict.status} on {on}")
+    return 0 if verdict.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger", description="Certification and licensing ledger of signed events."
@@ -483,6 +512,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print certificate ids by status")
     demo.add_argument("--if-empty", action="store_true", help="only into an empty store")
     demo.set_defaults(func=_cmd_demo)
+
+    check = commands.add_parser("verify", help="verify a credential offline")
+    check.add_argument("file", help="the credential (JSON, from /credentials/{id})")
+    check.add_argument("--bundle", help="its proof bundle (folder with proof.json, or the file)")
+    check.add_argument("--did", help="a saved DID document of the issuer (without a bundle)")
+    check.add_argument("--at", help="the date to check (YYYY-MM-DD, default today)")
+    check.set_defaults(func=_cmd_verify)
 
     load = commands.add_parser("import", help="load an audited bundle into an empty ledger")
     load.add_argument("directory", help="a bundle folder written by `ledger export`")

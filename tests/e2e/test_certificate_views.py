@@ -129,3 +129,87 @@ def test_the_pdf_certificate_renders_names_its_id_and_its_qr_code_opens_the_page
         decoded
         == f"{os.environ.get('LEDGER_PUBLIC_URL', 'http://127.0.0.1:8000')}/verify/{certificate}"
     )
+
+
+def offline_verify(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`ledger verify` in a network namespace of its own: no connection can be opened."""
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to cut the verifier off the network")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        ["unshare", "--net", sys.executable, "-m", "ledger", "verify", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def save(server: Server, certificate: str, folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "credential.json").write_text(
+        httpx.get(f"{server.base}/credentials/{certificate}").text
+    )
+    (folder / "bundle").mkdir()
+    (folder / "bundle" / "proof.json").write_text(
+        httpx.get(f"{server.base}/credentials/{certificate}/bundle").text
+    )
+    return folder
+
+
+def test_ledger_verify_works_offline_and_fails_as_it_should(
+    demo: tuple[Server, dict[str, list[str]]], tmp_path: Path
+) -> None:
+    server, certificates = demo
+    sealed = subprocess.run(
+        [
+            "unshare",
+            "--net",
+            sys.executable,
+            "-c",
+            f"import socket; s=socket.socket(); s.settimeout(2); print(s.connect_ex(('127.0.0.1', {server.base.rsplit(':', 1)[1]})))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sealed.stdout.strip() not in ("", "0")  # inside, the server cannot be reached
+
+    valid = save(server, certificates["valid"][0], tmp_path / "valid")
+    passed = offline_verify(valid, "credential.json", "--bundle", "bundle")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "PASS proof" in passed.stdout
+    assert "PASS log: issuing event proven at log position" in passed.stdout
+    assert passed.stdout.strip().endswith(
+        f"status valid on {passed.stdout.strip().split(' on ')[-1]}"
+    )
+
+    revoked = save(server, certificates["revoked"][0], tmp_path / "revoked")
+    failed = offline_verify(revoked, "credential.json", "--bundle", "bundle")
+    assert failed.returncode == 1
+    assert "FAIL status: revoked" in failed.stdout
+
+    suspended = save(server, certificates["suspended"][0], tmp_path / "suspended")
+    assert (
+        "FAIL status: suspended"
+        in offline_verify(suspended, "credential.json", "--bundle", "bundle").stdout
+    )
+
+    expired = save(server, certificates["expired"][0], tmp_path / "expired")
+    assert (
+        "FAIL validity: expired"
+        in offline_verify(expired, "credential.json", "--bundle", "bundle").stdout
+    )
+
+    tampered = json.loads((valid / "credential.json").read_text())
+    tampered["validFrom"] = "2001-01-01T00:00:00Z"
+    (valid / "tampered.json").write_text(json.dumps(tampered))
+    forged = offline_verify(valid, "tampered.json", "--bundle", "bundle")
+    assert forged.returncode == 1
+    assert "FAIL proof" in forged.stdout
+
+    earlier = offline_verify(valid, "credential.json", "--bundle", "bundle", "--at", "2000-01-01")
+    assert earlier.returncode == 1
+    assert "not valid before" in earlier.stdout

@@ -470,3 +470,85 @@ def test_credentials_status_lists_and_the_did_document_are_served_and_verify(
     verdict = verify_credential(credential, did, {status_url: listed}, date.today())
     assert verdict.ok, verdict.lines()
     assert httpx.get(f"{server.base}/credentials/AT-0000-0000-0000").status_code == 404
+
+
+def test_a_hidden_or_erased_holder_leaves_the_status_checkable_without_personal_data(
+    server: Server,
+) -> None:
+    registrar = server.client(server.token("ana", Role.REGISTRAR))
+    committee = server.client(server.token("bo", Role.COMMITTEE))
+    admin = server.client(server.token("root", Role.ADMIN))
+    tutor_id = post(
+        registrar,
+        "/v1/people",
+        {"name": "T", "email": "t@example.org", "organisation": "A", "region": "R", "country": "C"},
+    )["id"]
+    tutor = server.client(server.token("tom", Role.TUTOR, tutor_id))
+    programme = post(
+        registrar,
+        "/v1/programmes",
+        {"title": "P", "starts_on": "2012-12-03", "ends_on": "2013-07-31", "material_version": "v"},
+    )["id"]
+    for week in range(1, 6):
+        post(
+            registrar,
+            f"/v1/programmes/{programme}/weeks",
+            {
+                "number": week,
+                "starts_on": f"2013-0{week}-01",
+                "ends_on": f"2013-0{week}-05",
+                "place": "B",
+                "modules": [],
+            },
+        )
+    project = post(
+        registrar,
+        "/v1/projects",
+        {
+            "programme_id": programme,
+            "cluster_initiative": "C",
+            "sector": "S",
+            "region": "R",
+            "country": "C",
+        },
+    )["id"]
+    post(registrar, f"/v1/projects/{project}/tutor", {"person_id": tutor_id})
+    people = []
+    for name in ("Hidda Example", "Erna Example"):
+        person = post(
+            registrar,
+            "/v1/people",
+            {
+                "name": name,
+                "email": f"{name[:4]}@example.org",
+                "organisation": f"Org {name}",
+                "region": "R",
+                "country": "C",
+            },
+        )["id"]
+        post(registrar, f"/v1/programmes/{programme}/enrolments", {"person_id": person})
+        for week in range(1, 6):
+            post(
+                registrar,
+                f"/v1/programmes/{programme}/enrolments/{person}/attendance",
+                {"week": week},
+            )
+        post(registrar, f"/v1/projects/{project}/members", {"person_id": person})
+        people.append(person)
+    post(tutor, f"/v1/projects/{project}/sign-off", {"on": "2013-07-10"})
+    hidden, erased = (
+        post(committee, "/v1/qualifications", {"programme_id": programme, "person_id": p})["id"]
+        for p in people
+    )
+    assert verify(server, hidden)["holder"] == "Hidda Example"
+    post(registrar, f"/v1/people/{people[0]}/name-visibility", {"hidden": True})
+    post(admin, f"/v1/people/{people[1]}/erasure", {"reason": "request"})
+    for certificate, name in ((hidden, "Hidda"), (erased, "Erna")):
+        answer = verify(server, certificate)
+        assert (answer["status"], answer["holder"]) == ("valid", None)
+        page = httpx.get(
+            f"{server.base}/verify/{certificate}", headers={"Accept": "text/html"}
+        ).text
+        assert "VALID" in page
+        assert name not in page
+        assert name not in httpx.get(f"{server.base}/credentials/{certificate}").text

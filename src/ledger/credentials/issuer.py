@@ -133,16 +133,26 @@ class Issuer:
             }
             for _, position, event_type, _ in facts["events"]
         ]
-        for name, value in (facts.get("evidence") or {}).items():
-            if isinstance(value, int):
-                evidence.append(
-                    {
-                        "id": f"{self.public_url}/log/entries?start={value}&end={value + 1}",
-                        "type": ["Evidence"],
-                        "name": name,
-                        "description": f"log position {value}",
-                    }
-                )
+        for name, value in sorted((facts.get("evidence") or {}).items()):
+            if name == "decision":
+                continue  # already listed with the certificate's own events
+            positions = value.get("positions", []) if isinstance(value, dict) else value
+            if isinstance(positions, int):
+                positions = [positions]
+            if not isinstance(positions, list) or not positions:
+                continue
+            detail = "log positions " + ", ".join(str(p) for p in positions)
+            if isinstance(value, dict) and "weeks" in value:
+                detail = f"{value['weeks']} weeks attended; {detail}"
+            evidence.append(
+                {
+                    "id": f"{self.public_url}/log/entries?start={min(positions)}"
+                    f"&end={max(positions) + 1}",
+                    "type": ["Evidence"],
+                    "name": name.replace("_", " "),
+                    "description": detail,
+                }
+            )
         credential: dict[str, Any] = {
             "@context": [VC_V2, OB_V3],
             "id": f"{self.public_url}/credentials/{certificate_id}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -64,6 +65,43 @@ def credential(certificate_id: str, app: State) -> JSONResponse:
     if found is None:
         raise Problem(404, "unknown-certificate", "No such certificate", f"no certificate {normal}")
     return JSONResponse(found, media_type="application/vc")
+
+
+@router.get("/credentials/{certificate_id}/bundle")
+def credential_bundle(certificate_id: str, app: State) -> JSONResponse:
+    """Everything to verify the credential offline (`ledger verify FILE --bundle DIR`)."""
+    from ledger.api.routes.verify import verify_answer
+
+    credentials = _credentials(app)
+    try:
+        _, normal = parse_certificate_id(certificate_id)
+    except DomainError as exc:
+        raise Problem(404, "unknown-certificate", "No such certificate", str(exc)) from None
+    answer = verify_answer(app.runtime, normal, app.runtime.clock.now().date(), None)
+    if answer is None or answer["kind"] is None:
+        raise Problem(404, "unknown-certificate", "No such certificate", f"no certificate {normal}")
+    entry = credentials.entries.entry(normal)
+    log = answer["log"]
+    if log is not None:
+        leaf = app.runtime.public_log.entries(log["position"], log["position"] + 1)[0]
+        log = {
+            "position": log["position"],
+            "proof": log["proof"],
+            "checkpoint": log["checkpoint"]["note"],
+            "leaf_data": base64.b64encode(leaf.leaf_data).decode(),
+        }
+    return JSONResponse(
+        {
+            "did_document": credentials.issuer.did_document(),
+            "status_lists": {
+                credentials.issuer.status_list_url(entry.list_id): credentials.status_list(
+                    entry.list_id
+                )
+            },
+            "keyring": app.runtime.store.signing.keyring.to_json(),
+            "log": log,
+        }
+    )
 
 
 @router.get("/status-lists/message/{list_id}")
