@@ -100,30 +100,34 @@ def digest(view: View) -> str:
 
 
 class MemoryView(View):
-    """A view in memory: for replays (audits, rebuild checks)."""
+    """A view in memory: for replays (audits, rebuild checks).
+
+    Rows are kept as the dicts handlers put (every handler puts what it changes), and written
+    as canonical JSON only for the digest: a replay does not parse JSON per event.
+    """
 
     def __init__(self) -> None:
-        self.tables: dict[str, dict[str, tuple[str, str | None]]] = {}
+        self.tables: dict[str, dict[str, tuple[Row, str | None]]] = {}
 
     def get(self, table: str, key: str) -> Row | None:
         found = self.tables.get(table, {}).get(key)
-        return None if found is None else dict(json.loads(found[0]))
+        return None if found is None else found[0]
 
     def put(self, table: str, key: str, row: Row, index: str | None = None) -> None:
-        self.tables.setdefault(table, {})[key] = (row_json(row), index)
+        self.tables.setdefault(table, {})[key] = (row, index)
 
     def delete(self, table: str, key: str) -> None:
         self.tables.get(table, {}).pop(key, None)
 
     def rows(self, table: str, index: str | None = None) -> Iterator[tuple[str, Row]]:
-        for key, (data, row_index) in sorted(self.tables.get(table, {}).items()):
+        for key, (row, row_index) in sorted(self.tables.get(table, {}).items()):
             if index is None or row_index == index:
-                yield key, json.loads(data)
+                yield key, row
 
     def all_rows(self) -> Iterator[tuple[str, str, str]]:
         for table in sorted(self.tables):
-            for key, (data, _) in sorted(self.tables[table].items()):
-                yield table, key, data
+            for key, (row, _) in sorted(self.tables[table].items()):
+                yield table, key, row_json(row)
 
 
 def replay(projection: Projection, records: Iterable[bytes]) -> MemoryView:

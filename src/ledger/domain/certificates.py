@@ -24,6 +24,7 @@ from ledger.domain.base import (
     event_type,
 )
 from ledger.domain.errors import InvalidCommand
+from ledger.domain.values import Value
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ_AS = {"O": "0", "I": "1", "L": "1"}
@@ -82,7 +83,7 @@ def _term_status(day: date, valid_from: date, valid_until: date, revoked_on: dat
 
 
 @dataclass(frozen=True)
-class Suspension:
+class Suspension(Value):
     starts_on: date
     until: date
     reason: str
@@ -94,7 +95,7 @@ class Suspension:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(Value):
     """A committee decision on a certificate, which R11 lets the holder appeal."""
 
     version: int

@@ -14,6 +14,7 @@ from ledger.domain.base import (
     derived_id,
     event_type,
 )
+from ledger.domain.values import Value
 
 
 def enrolment_id(programme_id: UUID, person_id: UUID) -> UUID:
@@ -22,7 +23,7 @@ def enrolment_id(programme_id: UUID, person_id: UUID) -> UUID:
 
 
 @dataclass(frozen=True)
-class Attendance:
+class Attendance(Value):
     attended: bool
     recorded_by: str
 

@@ -13,13 +13,14 @@ from ledger.domain.base import (
     aggregate_type,
     event_type,
 )
+from ledger.domain.values import Value
 
 ERASED = "[erased]"
 """What a personal field reads as once its person's key has been destroyed."""
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(Value):
     delivery_id: str
     delivered_on: date
     region: str

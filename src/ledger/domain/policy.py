@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
 from ledger.domain.errors import InvalidCommand
+from ledger.domain.values import Value
 
 
 @dataclass(frozen=True)
-class Policy:
+class Policy(Value):
     team_min: int = 1  # R1
     team_max: int = 3  # R1
     weeks_total: int = 6  # R2

@@ -15,10 +15,11 @@ from ledger.domain.base import (
     event_type,
 )
 from ledger.domain.policy import Policy
+from ledger.domain.values import Value
 
 
 @dataclass(frozen=True)
-class Week:
+class Week(Value):
     number: int
     starts_on: date
     ends_on: date
