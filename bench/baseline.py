@@ -12,7 +12,14 @@ class Trainer(Aggregate):
 
     @event("CourseDelivered")
     def deliver(
-        self, delivery_id: str, region: str, participants: int, full_programme: bool,
-        observed_by: str | None, actor: str, role: str, effective_on: str | None,
+        self,
+        delivery_id: str,
+        region: str,
+        participants: int,
+        full_programme: bool,
+        observed_by: str | None,
+        actor: str,
+        role: str,
+        effective_on: str | None,
     ) -> None:
         self.courses += 1

@@ -44,23 +44,41 @@ def records(count: int, per_stream: int, seed: int = 7) -> Iterator[bytes]:
         person_index += 1
         ident = UUID(int=rng.getrandbits(128), version=4)
         person = Person.start(
-            PersonRegistered, ident, REGISTRAR, at, name="x", email="x@example.org",
-            organisation="o", region=f"Region {person_index % 40}", country="Country",
+            PersonRegistered,
+            ident,
+            REGISTRAR,
+            at,
+            name="x",
+            email="x@example.org",
+            organisation="o",
+            region=f"Region {person_index % 40}",
+            country="Country",
         )
         for n in range(per_stream - 1):
             person.record(
-                CourseDelivered, REGISTRAR, at, date(2019, 1, 1) + timedelta(days=n),
-                delivery_id=f"d{person_index}-{n}", region="Region", participants=10,
-                full_programme=n % 50 == 0, observed_by=None,
+                CourseDelivered,
+                REGISTRAR,
+                at,
+                date(2019, 1, 1) + timedelta(days=n),
+                delivery_id=f"d{person_index}-{n}",
+                region="Region",
+                participants=10,
+                full_programme=n % 50 == 0,
+                observed_by=None,
             )
         prev = None
         for event in person.collect_events():
             if made >= count:
                 return
             record = Record(
-                origin=ORIGIN, stream=str(ident), version=event.originator_version,
-                type=type(event).TOPIC, recorded_at=at, payload=encode_payload(event),
-                prev=prev, kid=signer.kid,
+                origin=ORIGIN,
+                stream=str(ident),
+                version=event.originator_version,
+                type=type(event).TOPIC,
+                recorded_at=at,
+                payload=encode_payload(event),
+                prev=prev,
+                kid=signer.kid,
             )
             signed = seal(record, signer)
             prev = signed.digest
