@@ -20,7 +20,7 @@ run: $(STAMP)
 	exec $(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/ruff check src projections tests
+	$(BIN)/ruff check src projections tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -28,8 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src projections tests
-	$(BIN)/ruff format --check src projections tests
+	$(BIN)/ruff check src projections tests bench
+	$(BIN)/ruff format --check src projections tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

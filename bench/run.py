@@ -459,14 +459,10 @@ def wrk(url: str, seconds: float) -> dict[str, float]:
     ).stdout
 
     def ms(text: str) -> float:
-        value = float(text.rstrip("umsecs"))
-        return (
-            value / 1000
-            if text.endswith("us")
-            else value * 1000
-            if text.endswith("s") and not text.endswith("ms")
-            else value
-        )
+        for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+            if text.endswith(unit):
+                return float(text[: -len(unit)]) * scale
+        return float(text)
 
     found: dict[str, float] = {}
     for line in out.splitlines():
@@ -534,7 +530,8 @@ def main() -> int:
         ratio = "-" if f.ratio is None else f"{f.ratio:.2f}"
         mark = "" if f.met is None else ("met" if f.met else "MISSED")
         print(
-            f"{f.name:<64}{f.backend:<10}{f.value:>12,.0f} {f.unit:<9}{base:>10}  {ratio:>6}  {f.goal} {mark}"
+            f"{f.name:<64}{f.backend:<10}{f.value:>12,.0f} {f.unit:<9}{base:>10}  {ratio:>6}"
+            f"  {f.goal} {mark}"
         )
     out = (
         Path(args.out)
