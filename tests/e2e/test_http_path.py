@@ -397,18 +397,13 @@ def test_server_logs_are_json_without_personal_data_or_secrets(server: Server) -
     assert any(json.loads(line).get("route") == "/v1/people/{person_id}" for line in lines)
 
 
-def test_credentials_status_lists_and_the_did_document_are_served_and_verify(
-    server: Server,
-) -> None:
-    from ledger.credentials.verifier import verify_credential
-
+def qualify(server: Server, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Over HTTP: one programme, one project, and Associate Trainers named `names`; returns
+    (person id, certificate id) for each."""
     registrar = server.client(server.token("ana", Role.REGISTRAR))
     committee = server.client(server.token("bo", Role.COMMITTEE))
-    tutor_id = post(
-        registrar,
-        "/v1/people",
-        {"name": "T", "email": "t@example.org", "organisation": "A", "region": "R", "country": "C"},
-    )["id"]
+    person_body = {"email": "t@example.org", "organisation": "A", "region": "R", "country": "C"}
+    tutor_id = post(registrar, "/v1/people", {"name": "T", **person_body})["id"]
     tutor = server.client(server.token("tom", Role.TUTOR, tutor_id))
     programme = post(
         registrar,
@@ -416,50 +411,47 @@ def test_credentials_status_lists_and_the_did_document_are_served_and_verify(
         {"title": "P", "starts_on": "2012-12-03", "ends_on": "2013-07-31", "material_version": "v"},
     )["id"]
     for week in range(1, 6):
+        week_body = {"number": week, "starts_on": f"2013-0{week}-01", "ends_on": f"2013-0{week}-05"}
         post(
             registrar,
             f"/v1/programmes/{programme}/weeks",
-            {
-                "number": week,
-                "starts_on": f"2013-0{week}-01",
-                "ends_on": f"2013-0{week}-05",
-                "place": "B",
-                "modules": [],
-            },
+            {**week_body, "place": "B", "modules": []},
         )
-    person = post(
-        registrar,
-        "/v1/people",
-        {
-            "name": "Lena Example",
-            "email": "l@example.org",
-            "organisation": "B",
-            "region": "R",
-            "country": "C",
-        },
-    )["id"]
-    post(registrar, f"/v1/programmes/{programme}/enrolments", {"person_id": person})
-    for week in range(1, 6):
-        post(
-            registrar, f"/v1/programmes/{programme}/enrolments/{person}/attendance", {"week": week}
-        )
-    project = post(
-        registrar,
-        "/v1/projects",
-        {
-            "programme_id": programme,
-            "cluster_initiative": "C",
-            "sector": "S",
-            "region": "R",
-            "country": "C",
-        },
-    )["id"]
+    project_body = {"cluster_initiative": "C", "sector": "S", "region": "R", "country": "C"}
+    project = post(registrar, "/v1/projects", {"programme_id": programme, **project_body})["id"]
     post(registrar, f"/v1/projects/{project}/tutor", {"person_id": tutor_id})
-    post(registrar, f"/v1/projects/{project}/members", {"person_id": person})
+    people = []
+    for name in names:
+        person = post(
+            registrar, "/v1/people", {**person_body, "name": name, "organisation": f"Org {name}"}
+        )["id"]
+        post(registrar, f"/v1/programmes/{programme}/enrolments", {"person_id": person})
+        for week in range(1, 6):
+            post(
+                registrar,
+                f"/v1/programmes/{programme}/enrolments/{person}/attendance",
+                {"week": week},
+            )
+        post(registrar, f"/v1/projects/{project}/members", {"person_id": person})
+        people.append(person)
     post(tutor, f"/v1/projects/{project}/sign-off", {"on": "2013-07-10"})
-    certificate = post(
-        committee, "/v1/qualifications", {"programme_id": programme, "person_id": person}
-    )["id"]
+    return [
+        (
+            person,
+            post(committee, "/v1/qualifications", {"programme_id": programme, "person_id": person})[
+                "id"
+            ],
+        )
+        for person in people
+    ]
+
+
+def test_credentials_status_lists_and_the_did_document_are_served_and_verify(
+    server: Server,
+) -> None:
+    from ledger.credentials.verifier import verify_credential
+
+    ((_, certificate),) = qualify(server, ("Lena Example",))
 
     credential = ok(httpx.get(f"{server.base}/credentials/{certificate}"), 200)
     assert credential["credentialSubject"]["name"] == "Lena Example"
@@ -476,70 +468,11 @@ def test_a_hidden_or_erased_holder_leaves_the_status_checkable_without_personal_
     server: Server,
 ) -> None:
     registrar = server.client(server.token("ana", Role.REGISTRAR))
-    committee = server.client(server.token("bo", Role.COMMITTEE))
     admin = server.client(server.token("root", Role.ADMIN))
-    tutor_id = post(
-        registrar,
-        "/v1/people",
-        {"name": "T", "email": "t@example.org", "organisation": "A", "region": "R", "country": "C"},
-    )["id"]
-    tutor = server.client(server.token("tom", Role.TUTOR, tutor_id))
-    programme = post(
-        registrar,
-        "/v1/programmes",
-        {"title": "P", "starts_on": "2012-12-03", "ends_on": "2013-07-31", "material_version": "v"},
-    )["id"]
-    for week in range(1, 6):
-        post(
-            registrar,
-            f"/v1/programmes/{programme}/weeks",
-            {
-                "number": week,
-                "starts_on": f"2013-0{week}-01",
-                "ends_on": f"2013-0{week}-05",
-                "place": "B",
-                "modules": [],
-            },
-        )
-    project = post(
-        registrar,
-        "/v1/projects",
-        {
-            "programme_id": programme,
-            "cluster_initiative": "C",
-            "sector": "S",
-            "region": "R",
-            "country": "C",
-        },
-    )["id"]
-    post(registrar, f"/v1/projects/{project}/tutor", {"person_id": tutor_id})
-    people = []
-    for name in ("Hidda Example", "Erna Example"):
-        person = post(
-            registrar,
-            "/v1/people",
-            {
-                "name": name,
-                "email": f"{name[:4]}@example.org",
-                "organisation": f"Org {name}",
-                "region": "R",
-                "country": "C",
-            },
-        )["id"]
-        post(registrar, f"/v1/programmes/{programme}/enrolments", {"person_id": person})
-        for week in range(1, 6):
-            post(
-                registrar,
-                f"/v1/programmes/{programme}/enrolments/{person}/attendance",
-                {"week": week},
-            )
-        post(registrar, f"/v1/projects/{project}/members", {"person_id": person})
-        people.append(person)
-    post(tutor, f"/v1/projects/{project}/sign-off", {"on": "2013-07-10"})
-    hidden, erased = (
-        post(committee, "/v1/qualifications", {"programme_id": programme, "person_id": p})["id"]
-        for p in people
+    (hidden_person, hidden), (erased_person, erased) = qualify(
+        server, ("Hidda Example", "Erna Example")
     )
+    people = [hidden_person, erased_person]
     assert verify(server, hidden)["holder"] == "Hidda Example"
     post(registrar, f"/v1/people/{people[0]}/name-visibility", {"hidden": True})
     post(admin, f"/v1/people/{people[1]}/erasure", {"reason": "request"})
