@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ def append_figures(backend: str, count: int, folder: Path, pg_database: str | No
     from ledger.domain.actors import Actor, Role
     from ledger.integrity.keyring import KeyDirectory, init_keyring
     from ledger.runtime import open_runtime
+    from ledger.store.application import backend_env
 
     def settings_for(name: str) -> Settings:
         url = None
@@ -97,25 +98,8 @@ def append_figures(backend: str, count: int, folder: Path, pg_database: str | No
     runtime.close()
 
     base = settings_for("baseline")
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(folder / f"baseline-{backend}.sqlite"),
-    }
-    if backend == "postgres":
-        from ledger.config import parse_database_url
-
-        target = parse_database_url(base.database_url or "")
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": target.dbname,
-            "POSTGRES_HOST": target.host,
-            "POSTGRES_PORT": str(target.port),
-            "POSTGRES_USER": target.user,
-            "POSTGRES_PASSWORD": "",
-            "POSTGRES_SCHEMA": target.schema,
-        }
-    # The same aggregate cache the ledger uses, so both sides load the same way.
-    env.update({"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"})
+    # The same backend settings as the ledger (including its aggregate cache), a fresh store.
+    env = backend_env(replace(base, data_dir=folder / f"baseline-{backend}"))
     app: Application[Any] = Application(env=env)
     trainer = Trainer(region="R", country="C")
     app.save(trainer)

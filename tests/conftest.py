@@ -20,6 +20,7 @@ import pytest
 from ledger.clock import ManualClock
 from ledger.config import Settings
 from ledger.integrity.keyring import KeyDirectory, init_keyring
+from ledger.runtime import Runtime, open_runtime
 from ledger.service import LedgerService
 from ledger.store.application import Store, open_store
 
@@ -107,6 +108,16 @@ class Ledger:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2017, 6, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def runtime(ledger: Ledger) -> Iterator[Runtime]:
+    """The whole ledger (store, log, projections, queries) on the test's backend and clock."""
+    rt = open_runtime(ledger.settings, clock=ledger.clock)
+    try:
+        yield rt
+    finally:
+        rt.close()
 
 
 @pytest.fixture

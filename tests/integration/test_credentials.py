@@ -4,25 +4,12 @@ credentials each fail with the right reason, read from a saved status list."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
-
-import pytest
 
 from ledger.credentials.service import Credentials
 from ledger.credentials.verifier import verify_credential
-from ledger.runtime import Runtime, open_runtime
+from ledger.runtime import Runtime
 from tests.builders import COMMITTEE, licensed
-from tests.conftest import Ledger
-
-
-@pytest.fixture
-def runtime(ledger: Ledger) -> Iterator[Runtime]:
-    rt = open_runtime(ledger.settings, clock=ledger.clock)
-    try:
-        yield rt
-    finally:
-        rt.close()
 
 
 def issue(

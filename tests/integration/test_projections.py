@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,15 +19,6 @@ from projections.base import replay_all
 from tests.builders import COMMITTEE, REGISTRAR, licensed
 from tests.conftest import Ledger
 from tests.integration.test_audit_bundle import ROOT, env_for, ledger_cli
-
-
-@pytest.fixture
-def runtime(ledger: Ledger) -> Iterator[Runtime]:
-    rt = open_runtime(ledger.settings, clock=ledger.clock)
-    try:
-        yield rt
-    finally:
-        rt.close()
 
 
 def fresh_rebuild(runtime: Runtime) -> dict[str, str]:
