@@ -17,7 +17,10 @@ partial="$dir/.bundle-$stamp.partial"
 final="$dir/bundle-$stamp"
 
 case "$keep" in
-    '' | *[!0-9]* | 0) echo "error: LEDGER_BUNDLE_KEEP must be a whole number of at least 1" >&2; exit 2 ;;
+    '' | *[!0-9]* | 0)
+        echo "error: LEDGER_BUNDLE_KEEP must be a whole number of at least 1" >&2
+        exit 2
+        ;;
 esac
 
 mkdir -p "$dir"

@@ -124,8 +124,10 @@ pg_bindir() {
         pg_config --bindir
     else
         local found
-        found="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)"
-        [ -n "$found" ] || fail "no PostgreSQL server programs (initdb) found; set LEDGER_DATABASE_URL"
+        found="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null \
+            | sort -V | tail -n 1)"
+        [ -n "$found" ] \
+            || fail "no PostgreSQL server programs (initdb) found; set LEDGER_DATABASE_URL"
         printf '%s\n' "$found"
     fi
 }
@@ -134,7 +136,11 @@ pg_bindir() {
 pg_tool() {
     local bin
     bin="$(pg_bindir)"
-    if [ -x "$bin/$1" ]; then printf '%s\n' "$bin/$1"; else command -v "$1" || fail "no $1 found"; fi
+    if [ -x "$bin/$1" ]; then
+        printf '%s\n' "$bin/$1"
+    else
+        command -v "$1" || fail "no $1 found"
+    fi
 }
 
 # Runs a PostgreSQL server program; as root, as the postgres user (the server refuses root).
@@ -157,7 +163,8 @@ pg_dir() {
 pg_running() {
     local dir
     dir="$(pg_dir)"
-    [ -n "$dir" ] && [ -d "$dir/data" ] && as_pg "$(pg_bindir)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+    [ -n "$dir" ] && [ -d "$dir/data" ] \
+        && as_pg "$(pg_bindir)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
 }
 
 start_throwaway_postgres() {
@@ -186,7 +193,8 @@ start_throwaway_postgres() {
     if ! pg_running; then
         as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
             -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $dir -c synchronous_commit=on" \
-            start >/dev/null || { tail -n 30 "$dir/postgres.log" >&2; fail "PostgreSQL did not start"; }
+            start >/dev/null \
+            || { tail -n 30 "$dir/postgres.log" >&2; fail "PostgreSQL did not start"; }
         say "started PostgreSQL on 127.0.0.1:$PG_PORT"
     fi
     if ! "$(pg_tool psql)" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc \
@@ -262,7 +270,12 @@ cmd_status() {
         fi
     done
     if [ -n "$(pg_dir)" ]; then
-        if pg_running; then say "postgresql: running ($(pg_dir))"; else say "postgresql: stopped"; all=3; fi
+        if pg_running; then
+            say "postgresql: running ($(pg_dir))"
+        else
+            say "postgresql: stopped"
+            all=3
+        fi
     fi
     return "$all"
 }

@@ -41,7 +41,7 @@ def ledger_setting_names() -> frozenset[str]:
     recorder = _Recorder()
     Settings.from_env(recorder)
     names = set(recorder.asked)
-    pattern = re.compile(r"environ\.get\(\s*\"(LEDGER_[A-Z_]+)\"")
+    pattern = re.compile(r"(?:environ\.get\(|getenv\(|environ\[)\s*\"(LEDGER_[A-Z_]+)\"")
     for path in (ROOT / "src" / "ledger").rglob("*.py"):
         names.update(pattern.findall(path.read_text(encoding="utf-8")))
     return frozenset(names)
