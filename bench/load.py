@@ -1,5 +1,6 @@
-"""A load generator in its own process: N keep-alive connections for D seconds against a list of
-URLs; prints requests/s, p50 and p99 latency (ms) as JSON."""
+"""A load generator in its own process: N keep-alive connections against a list of URLs, for D
+seconds (GET) or for a number of requests (POST, each with its own Idempotency-Key); prints
+requests/s, p50 and p99 latency (ms) and the count of unexpected statuses as JSON."""
 
 from __future__ import annotations
 
@@ -7,27 +8,39 @@ import asyncio
 import json
 import sys
 import time
+import uuid
+from typing import Any
 
 import httpx
 
 
-async def run(
-    urls: list[str], connections: int, seconds: float, headers: dict[str, str]
-) -> dict[str, float]:
+async def run(spec: dict[str, Any]) -> dict[str, float]:
+    urls: list[str] = spec["urls"]
+    connections: int = spec["connections"]
+    method: str = spec.get("method", "GET")
+    body = spec.get("json")
+    expect = 201 if method == "POST" else 200
+    deadline = time.perf_counter() + spec.get("seconds", 3600)
+    remaining = spec.get("requests", 1 << 62)
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=60, headers=spec["headers"]) as client:
 
         async def worker(offset: int) -> None:
-            nonlocal errors
+            nonlocal errors, remaining
             n = offset
-            while time.perf_counter() < deadline:
+            while time.perf_counter() < deadline and remaining > 0:
+                remaining -= 1
+                url = urls[n % len(urls)]
                 started = time.perf_counter()
-                response = await client.get(urls[n % len(urls)])
+                if method == "POST":
+                    key = {"Idempotency-Key": uuid.uuid4().hex}
+                    response = await client.post(url, json=body, headers=key)
+                else:
+                    response = await client.get(url)
                 latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
+                if response.status_code != expect:
                     errors += 1
                 n += connections
 
@@ -45,11 +58,4 @@ async def run(
 
 
 if __name__ == "__main__":
-    spec = json.loads(sys.argv[1])
-    print(
-        json.dumps(
-            asyncio.run(
-                run(spec["urls"], spec["connections"], spec["seconds"], spec.get("headers", {}))
-            )
-        )
-    )
+    print(json.dumps(asyncio.run(run(json.loads(sys.argv[1])))))

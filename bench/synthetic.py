@@ -30,13 +30,20 @@ def bench_keyring(seed: int = 1) -> tuple[Keyring, Signer]:
     return keyring, Signer(kid, private)
 
 
-def records(count: int, per_stream: int, seed: int = 7) -> Iterator[bytes]:
+def records(
+    count: int,
+    per_stream: int,
+    seed: int = 7,
+    signer: Signer | None = None,
+    origin: str = ORIGIN,
+) -> Iterator[bytes]:
     """`count` signed records: people registered, then courses delivered, `per_stream` per person.
 
     Personal fields are left as they are in memory here (no per-person key): the benchmark
     measures hashing, chaining, signing and projecting, not AES."""
     rng = random.Random(seed)
-    _, signer = bench_keyring()
+    if signer is None:
+        _, signer = bench_keyring()
     at = datetime(2020, 1, 1, tzinfo=UTC)
     made = 0
     person_index = 0
@@ -71,7 +78,7 @@ def records(count: int, per_stream: int, seed: int = 7) -> Iterator[bytes]:
             if made >= count:
                 return
             record = Record(
-                origin=ORIGIN,
+                origin=origin,
                 stream=str(ident),
                 version=event.originator_version,
                 type=type(event).TOPIC,

@@ -158,14 +158,23 @@ def _cmd_projections(args: argparse.Namespace) -> int:
     runtime = open_runtime(_settings(args))
     try:
         if args.projections_command == "rebuild":
-            if args.name not in runtime.runner.projections:
-                known = ", ".join(sorted(runtime.runner.projections))
-                print(f"error: no projection {args.name!r} (known: {known})", file=sys.stderr)
+            from ledger.progress import Progress
+
+            known = sorted(runtime.runner.projections)
+            names = known if args.name == "all" else [args.name]
+            if args.name != "all" and args.name not in runtime.runner.projections:
+                print(
+                    f"error: no projection {args.name!r} (known: {', '.join(known)}, or all)",
+                    file=sys.stderr,
+                )
                 return 1
-            tracking = runtime.runner.rebuild(args.name)
-            print(
-                f"rebuilt {args.name} as generation {tracking.generation} at {tracking.position:,}"
-            )
+            size = runtime.public_log.size()
+            rebuilt = runtime.runner.rebuild_many(names, progress=Progress("rebuilding", size))
+            for tracking in rebuilt:
+                print(
+                    f"rebuilt {tracking.name} as generation {tracking.generation}"
+                    f" at {tracking.position:,}"
+                )
             return 0
         if args.catch_up:
             runtime.runner.catch_up()
@@ -531,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--catch-up", action="store_true", help="apply pending events first")
     status.set_defaults(func=_cmd_projections)
     rebuild = view_commands.add_parser("rebuild", help="rebuild beside the live one, then swap")
-    rebuild.add_argument("name")
+    rebuild.add_argument("name", help="a projection's name, or all (one pass for every one)")
     rebuild.set_defaults(func=_cmd_projections)
     return parser
 

@@ -78,13 +78,20 @@ class BackgroundWorker:
         self.stop_event = threading.Event()
         self.active = threading.Event()
         self.caught_up = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._main, name="ledger-worker", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def wake(self) -> None:
+        """New events were committed in this process: sequence and project them now rather
+        than at the next poll."""
+        self._wake.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
+        self._wake.set()
         self._thread.join(timeout)
 
     def _main(self) -> None:
@@ -114,7 +121,8 @@ class BackgroundWorker:
                 busy = False
             if not busy:
                 self.caught_up.set()
-                self.stop_event.wait(self.poll)
+                self._wake.wait(self.poll)
+                self._wake.clear()
             checks += 1
             if checks % 100 == 0 and not leadership.held():
                 log.warning("worker lost its lock; standing by")

@@ -11,7 +11,7 @@ from ledger.domain.certificates import certificate_stream
 from ledger.domain.errors import Conflict
 from ledger.service import LedgerService
 from ledger.store.application import Store, open_store
-from tests.builders import COMMITTEE, licensed
+from tests.builders import COMMITTEE, REGISTRAR, licensed
 from tests.conftest import Ledger
 from tests.rawsql import RawEvents
 
@@ -73,3 +73,23 @@ def test_two_concurrent_conflicting_writers_one_wins_one_conflicts(ledger: Ledge
     winner = "complaint A" if not isinstance(outcomes["a"], Conflict) else "complaint B"
     assert licence.suspensions[0].reason == winner
     assert raw.state(certificate_stream(licence_id), 2)
+
+
+def test_a_store_sees_another_stores_write_after_caching_its_own(ledger: Ledger) -> None:
+    """Each store caches what it saves; a later read still fast-forwards past records that
+    another process wrote since, chained to the cached head."""
+    first, second = open_store(ledger.settings), open_store(ledger.settings)
+    try:
+        one = LedgerService(first, first.person_keys, ledger.clock)
+        two = LedgerService(second, second.person_keys, ledger.clock)
+        person = one.register_person(REGISTRAR, "Ada Example", "ada@example.org", "O", "R", "C")
+        one.record_course(REGISTRAR, person.id, date(2014, 3, 1), "R", 9)
+        two.record_course(REGISTRAR, person.id, date(2014, 4, 1), "R", 10)
+        one.record_course(REGISTRAR, person.id, date(2014, 5, 1), "R", 11)
+        for service in (one, two):
+            seen = service.person(str(person.id))
+            assert seen.version == 4
+            assert [d.delivered_on.month for d in seen.deliveries] == [3, 4, 5]
+    finally:
+        first.close()
+        second.close()

@@ -211,3 +211,26 @@ def test_checkpoint_settings_come_from_the_environment() -> None:
     assert (settings.checkpoint_every, settings.checkpoint_interval_ms) == (50, 200)
     with pytest.raises(ConfigError, match="LEDGER_CHECKPOINT_EVERY has value 'many'"):
         Settings.from_env({"LEDGER_CHECKPOINT_EVERY": "many"})
+
+
+def test_latest_inclusion_reads_the_checkpoint_leaf_and_proof_from_one_snapshot(
+    runtime: Runtime,
+) -> None:
+    generate(runtime.service, 30)
+    runtime.sequencer.catch_up()
+    log, keyring = runtime.public_log, runtime.store.signing.keyring
+    size = log.size()
+    entries = log.entries(0, size)
+    for entry in entries:
+        found = log.latest_inclusion(entry.index)
+        assert found is not None
+        checkpoint, leaf, proof = found
+        assert checkpoint.size == size
+        assert leaf == leaf_hash(entry.leaf_data)
+        assert verify_checkpoint(checkpoint.note, keyring).root == checkpoint.root
+        verify_inclusion(leaf, entry.index, checkpoint.size, proof, checkpoint.root)
+    generate(runtime.service, 3)
+    runtime.sequencer.sequence_once()  # sequenced, not yet under a checkpoint
+    assert log.size() > size
+    assert log.latest_inclusion(size) is None
+    assert log.latest_inclusion(-1) is None

@@ -270,7 +270,33 @@ def test_cli_projections_status_and_rebuild(
     rebuilt = ledger_cli("projections", "rebuild", "trainer_status", env=env, cwd=tmp_path)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "generation 2" in rebuilt.stdout
+    before = runtime.runner.digests()
+    everything = ledger_cli("projections", "rebuild", "all", env=env, cwd=tmp_path)
+    assert everything.returncode == 0, everything.stderr
+    assert sorted(line.split()[1] for line in everything.stdout.splitlines()) == sorted(before)
+    assert "rebuilt trainer_status as generation 3" in everything.stdout
+    assert "rebuilt certificate_register as generation 2" in everything.stdout
+    assert runtime.runner.digests() == before
     unknown = ledger_cli("projections", "rebuild", "nope", env=env, cwd=tmp_path)
     assert unknown.returncode == 1
     assert "no projection 'nope'" in unknown.stderr
     assert shutil.which("pg_dump")
+
+
+def test_projections_at_different_places_catch_up_together_to_the_same_digests(
+    runtime: Runtime,
+) -> None:
+    generate(runtime.service, 300, seed=5)
+    runner = runtime.runner
+    runner.batch = 50
+    for _ in range(3):
+        runner.run_once("trainer_status")  # ahead of the others
+    runner.run_once("public_register")
+    places = {s.name: s.position for s in runner.status()}
+    assert places["trainer_status"] == 150
+    assert places["public_register"] == 50
+    assert places["certificate_register"] == 0
+    runner.catch_up()
+    total = sum(1 for _ in runtime.log_storage.all_events())
+    assert {s.position for s in runner.status()} == {total}
+    assert runner.digests() == fresh_rebuild(runtime)

@@ -52,6 +52,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         tokens=TokenStore(runtime.db),
         idempotency=IdempotencyStore(runtime.db),
         limiter=FailureLimiter(runtime.settings.auth_failures_per_minute),
+        worker=worker,
     )
     with runtime.db.read() as tx:
         from ledger.views.sql import newest_notification

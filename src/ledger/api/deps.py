@@ -15,6 +15,7 @@ from ledger.api.problems import Problem
 from ledger.domain.actors import Role
 from ledger.runtime import Runtime
 from ledger.service import LedgerService, Receipt
+from ledger.worker import BackgroundWorker
 
 bearer = HTTPBearer(auto_error=False, description="a token from `ledger token create`")
 
@@ -25,6 +26,7 @@ class AppState:
     tokens: TokenStore
     idempotency: IdempotencyStore
     limiter: FailureLimiter
+    worker: BackgroundWorker | None = None  # in this process, if it runs one
 
 
 def state(request: Request) -> AppState:
@@ -125,6 +127,8 @@ def run_command(
 
     def handler() -> tuple[int, object]:
         receipt = command()
+        if receipt.positions and app.worker is not None:
+            app.worker.wake()
         projected = (
             app.runtime.runner.wait_for(receipt.last_position, timeout=3.0)
             if receipt.positions

@@ -37,6 +37,19 @@ class ImportSummary:
     checkpoints: int
 
 
+def stored_event(data: bytes) -> StoredEvent:
+    """The row for a signed record's bytes, inserted as they are."""
+    envelope = scan(data)
+    if envelope is None:
+        raise ImportError_("a record does not have the record's shape")
+    return StoredEvent(
+        originator_id=UUID(envelope.stream.decode()),
+        originator_version=envelope.version,
+        topic=envelope.type.decode(),
+        state=data,
+    )
+
+
 def import_bundle(runtime: Runtime, directory: Path, progress: Any = None) -> ImportSummary:
     bundle = Bundle(directory)
     keyring = bundle.keyring()
@@ -57,16 +70,7 @@ def import_bundle(runtime: Runtime, directory: Path, progress: Any = None) -> Im
     batch: list[StoredEvent] = []
     count = 0
     for data, _ in bundle.records():
-        envelope = scan(data)
-        assert envelope is not None  # the audit has parsed every record
-        batch.append(
-            StoredEvent(
-                originator_id=UUID(envelope.stream.decode()),
-                originator_version=envelope.version,
-                topic=envelope.type.decode(),
-                state=data,
-            )
-        )
+        batch.append(stored_event(data))  # the audit has parsed every record
         count += 1
         if len(batch) >= BATCH:
             recorder.insert_events(batch)

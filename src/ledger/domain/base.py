@@ -7,6 +7,7 @@ tuples of str and dicts of str to int, which the store encodes as plain JSON.
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -76,6 +77,20 @@ class LedgerAggregate(Aggregate):
     """Common helpers: events are made with the actor, the recorded-at time and valid time."""
 
     TYPE_NAME: ClassVar[str]
+    # Lists whose items are frozen `Value`s: a copy gets a new list sharing the items.
+    SHARED_ITEM_LISTS: ClassVar[tuple[str, ...]] = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """The repository copies a cached aggregate for each command: a long stream's lists of
+        frozen values are copied as lists (their items shared), everything else deeply."""
+        cls = type(self)
+        clone = cls.__new__(cls)
+        memo[id(self)] = clone
+        shared = self.SHARED_ITEM_LISTS
+        state = clone.__dict__
+        for name, value in self.__dict__.items():
+            state[name] = list(value) if name in shared else copy.deepcopy(value, memo)
+        return clone
 
     def record(
         self,

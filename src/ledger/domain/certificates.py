@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from ledger.domain.base import (
@@ -105,6 +105,8 @@ class Decision(Value):
 
 
 class Certificate(LedgerAggregate):
+    SHARED_ITEM_LISTS: ClassVar[tuple[str, ...]] = ("decisions",)
+
     if TYPE_CHECKING:
         certificate_id: str
         holder_id: str
@@ -245,6 +247,8 @@ class LicenceRevoked(LedgerEvent):
 
 @aggregate_type(LicenceGranted)
 class Licence(Certificate):
+    SHARED_ITEM_LISTS = ("decisions", "suspensions")
+
     TYPE_NAME = "Licence"
     kind = Kind.LICENCE
     if TYPE_CHECKING:

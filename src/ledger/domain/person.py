@@ -109,6 +109,7 @@ class PersonalDataErased(LedgerEvent):
 @aggregate_type(PersonRegistered)
 class Person(LedgerAggregate):
     TYPE_NAME = "Person"
+    SHARED_ITEM_LISTS = ("deliveries",)
     if TYPE_CHECKING:
         name: str
         email: str

@@ -75,6 +75,19 @@ class PublicLog:
                 raise LogRequestError("index", f"must be 0 to {size - 1}")
             return _proof(tx, inclusion_proof_node_ids(index, size))
 
+    def latest_inclusion(self, index: int) -> tuple[StoredCheckpoint, bytes, list[bytes]] | None:
+        """The newest checkpoint, leaf `index`'s hash and its inclusion proof in that
+        checkpoint's tree, all from one snapshot and one node query (None: the leaf is not
+        under a checkpoint yet)."""
+        with self.storage.read() as tx:
+            latest = tx.latest_checkpoint()
+            if latest is None or not 0 <= index < latest.size:
+                return None
+            ids = inclusion_proof_node_ids(index, latest.size)
+            found = batch_reader(tx)([(0, index), *(node for group in ids for node in group)])
+            proof = hashes_from_node_ids(ids, lambda level, at: found[(level, at)])
+            return latest, found[(0, index)], proof
+
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """RFC 9162 consistency proof between the trees of `first` and `second` leaves."""
         with self.storage.read() as tx:

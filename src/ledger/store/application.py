@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import EventStore, IntegrityError, Mapper
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import EventStore, IntegrityError, Mapper, Recording
 
 from ledger.config import Settings, parse_database_url
 from ledger.domain.errors import Conflict, NotFound
@@ -42,6 +42,17 @@ class LedgerApplication(Application[UUID]):
         mapper = self.mapper
         assert isinstance(mapper, SigningMapper)
         return ChainedEventStore(mapper, self.recorder, verify_all=self._verify_all)
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        # With fast-forwarding on, the library does not cache what it has just saved, so the
+        # next command on the aggregate would re-read and re-verify the records it wrote. Cache
+        # the saved aggregate: the next read fast-forwards only past records newer than it
+        # (another process's), chained to the head this store has just written.
+        if self.repository.cache is not None and self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
 
 
 @dataclass

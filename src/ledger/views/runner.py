@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ledger.db import Database
@@ -99,8 +99,45 @@ class ProjectionRunner:
             self._changed.notify_all()
         return len(rows)
 
+    def run_together(self, targets: Sequence[tuple[str, int]]) -> int:
+        """Apply one batch to several projection generations, reading and decoding each record
+        once for all of them. Those standing furthest back go first; the others wait until
+        they have caught up to them, then move together."""
+        with self.db.write() as tx:
+            locked = [
+                tracking
+                for name, generation in sorted(targets)  # one lock order for every runner
+                if (tracking := lock_tracking(tx, self.db, name, generation)) is not None
+            ]
+            if not locked:
+                return 0
+            start = min(t.notification_id for t in locked)
+            group = [t for t in locked if t.notification_id == start]
+            rows = events_after(tx, self.db, start, self.batch)
+            if not rows:
+                return 0
+            views = [(self.projections[t.name], SqlView(tx, self.db.table(t.table))) for t in group]
+            position = group[0].position
+            for _, data in rows:
+                event = Event.from_record(position, data)
+                for projection, view in views:
+                    projection.apply(view, event)
+                position += 1
+            for (_, view), tracking in zip(views, group, strict=True):
+                view.flush()
+                advance(tx, self.db, tracking, position, rows[-1][0])
+        with self._changed:
+            self._changed.notify_all()
+        return len(rows)
+
     def run_all_once(self) -> int:
-        return sum(self.run_once(name) for name in self.projections)
+        with self.db.read() as tx:
+            targets = [
+                (t.name, t.generation)
+                for t in trackings(tx, self.db)
+                if t.active and t.name in self.projections
+            ]
+        return self.run_together(targets)
 
     def catch_up(self) -> int:
         total = 0
@@ -135,14 +172,25 @@ class ProjectionRunner:
 
     def rebuild(self, name: str, progress: object = None) -> Tracking:
         """Build a new generation beside the live one; swap when it has caught up."""
-        projection = self.projections[name]
-        with self.db.write() as tx:
-            existing = trackings(tx, self.db, name)
-            generation = max((t.generation for t in existing), default=0) + 1
-            create_generation(tx, self.db, name, generation, projection.version)
-        while self.run_once(name, generation) > 0:
+        return self.rebuild_many([name], progress)[0]
+
+    def rebuild_many(self, names: Sequence[str], progress: object = None) -> list[Tracking]:
+        """Rebuild several projections in one pass over the records, each beside its live
+        generation; swap each when they have caught up."""
+        targets = []
+        for name in names:
+            projection = self.projections[name]
+            with self.db.write() as tx:
+                existing = trackings(tx, self.db, name)
+                generation = max((t.generation for t in existing), default=0) + 1
+                create_generation(tx, self.db, name, generation, projection.version)
+            targets.append((name, generation))
+        while self.run_together(targets) > 0:
             if callable(progress):
-                progress(self.status_of(name, generation).position)
+                progress(min(self.status_of(n, g, digests=False).position for n, g in targets))
+        return [self._swap(name, generation) for name, generation in targets]
+
+    def _swap(self, name: str, generation: int) -> Tracking:
         # Swap: readers move from the old generation to the caught-up new one in one commit;
         # anything committed since is applied by the next batch, as for any live projection.
         with self.db.write() as tx:
@@ -157,7 +205,7 @@ class ProjectionRunner:
         log.info("projection rebuilt", extra={"projection": name, "generation": generation})
         return tracking
 
-    def status_of(self, name: str, generation: int) -> ProjectionStatus:
+    def status_of(self, name: str, generation: int, *, digests: bool = True) -> ProjectionStatus:
         with self.db.read() as tx:
             tracking = lock_tracking(tx, self.db, name, generation, lock=False)
             assert tracking is not None
@@ -169,7 +217,7 @@ class ProjectionRunner:
                 generation,
                 tracking.position,
                 max(total - tracking.position, 0),
-                digest(view),
+                digest(view) if digests else "",
             )
 
     def status(self) -> list[ProjectionStatus]:

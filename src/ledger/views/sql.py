@@ -126,30 +126,35 @@ def newest_notification(tx: Tx, db: Database) -> tuple[int, int]:
 
 class SqlView(View):
     """A projection generation's table inside one transaction; writes are kept and flushed
-    together (they are visible to this view's own reads at once)."""
+    together (they are visible to this view's own reads at once).
+
+    A row put is kept as the handler's dict and written as JSON once, at the flush: a row that
+    many events of a batch change is parsed once and serialised once per batch."""
 
     def __init__(self, tx: Tx, table: str) -> None:
         self.tx = tx
         self.table = table
-        self._dirty: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+        self._dirty: dict[tuple[str, str], tuple[Row, str | None] | None] = {}
 
     def get(self, table: str, key: str) -> Row | None:
         if (table, key) in self._dirty:
             found = self._dirty[(table, key)]
-            return None if found is None else dict(json.loads(found[0]))
+            return None if found is None else found[0]
         row = self.tx.execute(
             f"SELECT data FROM {self.table} WHERE tbl = ? AND key = ?", (table, key)
         ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
     def put(self, table: str, key: str, row: Row, index: str | None = None) -> None:
-        self._dirty[(table, key)] = (row_json(row), index)
+        self._dirty[(table, key)] = (row, index)
 
     def delete(self, table: str, key: str) -> None:
         self._dirty[(table, key)] = None
 
     def flush(self) -> None:
-        upserts = [(t, k, v[0], v[1]) for (t, k), v in self._dirty.items() if v is not None]
+        upserts = [
+            (t, k, row_json(v[0]), v[1]) for (t, k), v in self._dirty.items() if v is not None
+        ]
         deletes = [(t, k) for (t, k), v in self._dirty.items() if v is None]
         self.tx.executemany(
             f"INSERT INTO {self.table} (tbl, key, data, idx) VALUES (?, ?, ?, ?)"

@@ -16,7 +16,6 @@ from ledger.api.problems import problem_response
 from ledger.api.routes.queries import AsOf, KnownAt
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import DomainError
-from ledger.integrity.merkle import leaf_hash
 from ledger.runtime import Runtime
 
 router = APIRouter(tags=["verification"])
@@ -107,15 +106,14 @@ def _evidence(facts: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _proof(runtime: Runtime, position: int) -> dict[str, Any] | None:
-    latest = runtime.public_log.latest_checkpoint()
-    if latest is None or latest.size <= position:
+    found = runtime.public_log.latest_inclusion(position)
+    if found is None:
         return None  # not yet under a signed checkpoint (within a second of being recorded)
-    entry = runtime.public_log.entries(position, position + 1)[0]
-    proof = runtime.public_log.inclusion_proof(position, latest.size)
+    latest, leaf, proof = found
     return {
         "position": position,
         "tree_size": latest.size,
-        "leaf_hash": base64.b64encode(leaf_hash(entry.leaf_data)).decode(),
+        "leaf_hash": base64.b64encode(leaf).decode(),
         "proof": [base64.b64encode(h).decode() for h in proof],
         "checkpoint": {
             "size": latest.size,

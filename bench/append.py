@@ -1,0 +1,170 @@
+"""Append figures: signed single-event commands through the service layer and over HTTP, and the
+bulk import, each against the plain eventsourcing library on the same backend."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
+
+from bench.baseline import Trainer
+from bench.figures import Figure, ratio_figure, timed
+from bench.places import Places
+from bench.server import run_load, serve, token
+from ledger.clock import ManualClock
+from ledger.domain.actors import Actor, Role
+from ledger.runtime import open_runtime
+from ledger.store.application import backend_env
+
+HTTP_CLIENTS = 16
+REGISTRAR = Actor("registrar-bench", Role.REGISTRAR)
+
+
+def plain_library_rate(places: Places, backend: str, count: int) -> float:
+    """The baseline: the plain library saving an unsigned event of the same shape, with the same
+    backend settings (aggregate cache included) on a fresh store."""
+    settings = places.settings(backend, "baseline")
+    app: Application[Any] = Application(env=backend_env(replace(settings)))
+    trainer = Trainer(region="R", country="C")
+    app.save(trainer)
+
+    def loop() -> int:
+        for n in range(count):
+            loaded = app.repository.get(trainer.id)
+            loaded.deliver(
+                f"d{n}", "R", 10, False, None, "registrar-bench", "registrar", "2019-06-01"
+            )
+            app.save(loaded)
+        return count
+
+    try:
+        return timed(loop)
+    finally:
+        app.close()
+
+
+def service_rate(places: Places, backend: str, count: int) -> float:
+    settings = places.settings(backend, "service")
+    runtime = open_runtime(settings, clock=ManualClock(datetime(2020, 1, 1, tzinfo=UTC)))
+    try:
+        person = runtime.service.register_person(REGISTRAR, "Bench", "b@example.org", "O", "R", "C")
+
+        def loop() -> int:
+            for _ in range(count):
+                runtime.service.record_course(REGISTRAR, person.id, date(2019, 6, 1), "R", 10)
+            return count
+
+        return timed(loop)
+    finally:
+        runtime.close()
+
+
+def http_rate(places: Places, backend: str, count: int) -> dict[str, float]:
+    """POST /people/{id}/courses from 16 keep-alive clients in another process, each client
+    on its own person, to a fresh ledger served by `ledger serve`."""
+    settings = places.settings(backend, "http")
+    runtime = open_runtime(settings)
+    try:
+        people = [
+            str(
+                runtime.service.register_person(
+                    REGISTRAR, f"Bench {n}", f"b{n}@example.org", "O", "R", "C"
+                ).id
+            )
+            for n in range(HTTP_CLIENTS)
+        ]
+    finally:
+        runtime.close()
+    secret = token(settings, "bench-registrar", Role.REGISTRAR)
+    with serve(settings) as server:
+        return run_load(
+            {
+                "method": "POST",
+                "urls": [f"{server.base}/v1/people/{p}/courses" for p in people],
+                "connections": HTTP_CLIENTS,
+                "requests": count,
+                "headers": {"Authorization": f"Bearer {secret}"},
+                "json": {"delivered_on": "2019-06-01", "region": "R", "participants": 10},
+            }
+        )
+
+
+def append_figures(places: Places, backend: str, count: int) -> list[Figure]:
+    baseline = plain_library_rate(places, backend, count)
+    service = service_rate(places, backend, count)
+    http = http_rate(places, backend, count)
+    return [
+        ratio_figure(
+            "append: service layer, single-event commands",
+            backend,
+            service,
+            "events/s",
+            baseline,
+            0.8,
+            ">= 0.8x plain library",
+        ),
+        ratio_figure(
+            "append: HTTP POST, 16 keep-alive clients",
+            backend,
+            http["requests_per_second"],
+            "events/s",
+            baseline,
+            0.5,
+            ">= 0.5x plain library",
+            detail=f"p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms, "
+            f"{http['errors']:.0f} failed",
+        ),
+    ]
+
+
+def import_figures(
+    places: Places, backend: str, bundle: Path, records: int, keys: str
+) -> list[Figure]:
+    """`ledger import` of a bundle (audit, insert, log, checkpoints, projections) into an empty
+    ledger, against the plain library's recorder inserting the same rows into an empty store."""
+    from ledger.audit.bundle import Bundle
+    from ledger.audit.importer import import_bundle, stored_event
+
+    # A restore: an empty ledger with the exporting ledger's key folder, as after a disaster.
+    settings = places.settings(backend, "import", keys=keys)
+    runtime = open_runtime(settings)
+    try:
+        rate = timed(lambda: import_bundle(runtime, bundle).records)
+    finally:
+        runtime.close()
+    app: Application[Any] = Application(
+        env=backend_env(places.settings(backend, "import-baseline", keys=keys))
+    )
+
+    def insert() -> int:
+        count = 0
+        batch: list[StoredEvent] = []
+        for data, _ in Bundle(bundle).records():
+            batch.append(stored_event(data))
+            count += 1
+            if len(batch) >= 2000:
+                app.recorder.insert_events(batch)
+                batch = []
+        if batch:
+            app.recorder.insert_events(batch)
+        return count
+
+    try:
+        baseline = timed(insert)
+    finally:
+        app.close()
+    figure = ratio_figure(
+        f"bulk import of {records:,} records (audit, log, projections)",
+        backend,
+        rate,
+        "events/s",
+        baseline,
+        None,
+        ">= 5,000/s on PostgreSQL",
+    )
+    figure.met = rate >= 5000 if backend == "postgres" else None
+    return [figure]

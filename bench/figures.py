@@ -1,0 +1,47 @@
+"""One measured figure, its baseline from the same run, the ratio and the goal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Figure:
+    name: str
+    backend: str
+    value: float
+    unit: str
+    baseline: float | None
+    ratio: float | None
+    goal: str
+    met: bool | None
+    detail: str = ""
+
+
+def ratio_figure(
+    name: str,
+    backend: str,
+    value: float,
+    unit: str,
+    baseline: float,
+    goal: float | None,
+    goal_text: str,
+    detail: str = "",
+) -> Figure:
+    ratio = value / baseline if baseline else 0.0
+    met = None if goal is None else ratio >= goal
+    return Figure(name, backend, value, unit, baseline, ratio, goal_text, met, detail)
+
+
+def timed(work: Callable[[], int]) -> float:
+    """Units of work per second."""
+    started = time.perf_counter()
+    done = work()
+    return done / (time.perf_counter() - started)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]

@@ -1,0 +1,277 @@
+"""Figures over a filled ledger: verification under load at two log sizes, time travel, the
+live audit and its memory, and rebuilding the projections from the database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.big import BigLedger, build
+from bench.figures import Figure, percentile, ratio_figure, timed
+from bench.places import Places
+from bench.server import get_load, serve, settings_env, token
+from ledger.config import Settings
+from ledger.domain.actors import Role
+from ledger.runtime import open_runtime
+
+TIME_TRAVEL_QUERIES = 400
+
+
+@dataclass
+class Ledger:
+    settings: Settings
+    big: BigLedger
+    keys: str
+
+
+def make_ledger(places: Places, backend: str, total: int) -> Ledger:
+    name = f"h{total}"
+    settings = places.settings(backend, name)
+    runtime = open_runtime(settings)
+    try:
+        big = build(runtime, total)
+    finally:
+        runtime.close()
+    return Ledger(settings, big, name)
+
+
+def verification_figures(
+    backend: str, small: Ledger, large: Ledger, seconds: float
+) -> list[Figure]:
+    """GET /verify/{id} JSON at 64 connections against a trivial JSON route (/healthz) served by
+    the same server configuration, on a small and a large log."""
+    measured: dict[str, dict[str, dict[str, float]]] = {}
+    rss: dict[str, float] = {}
+    for label, ledger in (("small", small), ("large", large)):
+        with serve(ledger.settings) as server:
+            ids = ledger.big.certificates
+            trivial = get_load([f"{server.base}/healthz"], seconds)
+            verify = get_load([f"{server.base}/verify/{i}" for i in ids], seconds)
+            measured[label] = {"trivial": trivial, "verify": verify}
+            rss[label] = server.peak_rss_mb()
+    big = measured["large"]
+    size = f"{large.big.log_size:,}-record log"
+    return [
+        ratio_figure(
+            f"GET /verify/{{id}} JSON, 64 connections, {size}",
+            backend,
+            big["verify"]["requests_per_second"],
+            "req/s",
+            big["trivial"]["requests_per_second"],
+            0.5,
+            ">= 0.5x trivial JSON route",
+            detail=f"{big['verify']['errors']:.0f} failed",
+        ),
+        Figure(
+            f"GET /verify/{{id}} p99 latency, {size}",
+            backend,
+            big["verify"]["p99_ms"],
+            "ms",
+            big["trivial"]["p99_ms"],
+            None,
+            "< 50 ms",
+            big["verify"]["p99_ms"] < 50,
+            detail=f"p50 {big['verify']['p50_ms']:.1f} ms "
+            f"(trivial route p50 {big['trivial']['p50_ms']:.1f} ms)",
+        ),
+        ratio_figure(
+            f"GET /verify/{{id}} throughput, {size} vs {small.big.log_size:,}",
+            backend,
+            big["verify"]["requests_per_second"],
+            "req/s",
+            measured["small"]["verify"]["requests_per_second"],
+            0.9,
+            ">= 0.9x the small log",
+        ),
+        Figure(
+            f"peak RSS of the server under the verification load, {size}",
+            backend,
+            rss["large"],
+            "MB",
+            rss["small"],
+            rss["large"] / rss["small"],
+            "< 300 MB, flat in log size",
+            rss["large"] < 300,
+        ),
+    ]
+
+
+def time_travel_figures(backend: str, ledger: Ledger) -> list[Figure]:
+    """GET /trainers/{id}/status with as_of and known_at, for the trainer with 200 events, one
+    keep-alive client, against the same query for the present."""
+    secret = token(ledger.settings, "bench-auditor", Role.AUDITOR)
+    trainer = ledger.big.busy_trainer
+    size = ledger.big.log_size
+    dates = ["2017-03-01", "2019-06-30", "2021-01-15", "2023-09-01", "2026-05-31"]
+    known = ledger.big.history_size
+    sizes = [known, known + (size - known) // 3, known + (size - known) // 2, size]
+
+    def latencies(client: httpx.Client, params: list[dict[str, str]]) -> list[float]:
+        found = []
+        for query in params:
+            started = time.perf_counter()
+            response = client.get(f"/v1/trainers/{trainer}/status", params=query)
+            found.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+        return found
+
+    past = [
+        {"as_of": dates[n % len(dates)], "known_at": str(sizes[n % len(sizes)])}
+        for n in range(TIME_TRAVEL_QUERIES)
+    ]
+    with serve(ledger.settings) as server:
+        headers = {"Authorization": f"Bearer {secret}"}
+        with httpx.Client(base_url=server.base, headers=headers, timeout=30) as client:
+            latencies(client, past[:20])  # warm the connection and the caches
+            now = latencies(client, [{}] * TIME_TRAVEL_QUERIES)
+            then = latencies(client, past)
+    p50, base50 = percentile(then, 0.5), percentile(now, 0.5)
+    return [
+        Figure(
+            f"time travel: trainer status as_of + known_at, {ledger.big.busy_trainer_events}"
+            f" events, {size:,}-record log, p50",
+            backend,
+            p50,
+            "ms",
+            base50,
+            p50 / base50,
+            "p50 < 10 ms",
+            p50 < 10,
+            detail=f"p99 {percentile(then, 0.99):.1f} ms; baseline: the present status",
+        )
+    ]
+
+
+def live_audit_figures(backend: str, small: Ledger, large: Ledger) -> list[Figure]:
+    """`ledger audit --live` on the database, against SHA-256 of the same record bytes read by
+    the same storage; and the audit's peak RSS at both sizes."""
+    from ledger.audit.auditor import Auditor
+    from ledger.audit.bundle import DatabaseSource
+
+    runtime = open_runtime(large.settings)
+    try:
+        storage = runtime.log_storage
+        keyring = runtime.store.signing.keyring
+
+        def hashing() -> int:
+            n = 0
+            for row in storage.all_events():
+                hashlib.sha256(b"\x00" + row.data).digest()
+                n += 1
+            return n
+
+        def audit() -> int:
+            report = Auditor(keyring).audit(DatabaseSource(storage, keyring))
+            assert report.ok, report.first_problem
+            return report.records
+
+        hash_rate = timed(hashing)
+        audit_rate = timed(audit)
+    finally:
+        runtime.close()
+    small_rss, large_rss = audit_rss(small.settings), audit_rss(large.settings)
+    return [
+        ratio_figure(
+            f"live audit of {large.big.log_size:,} records (ledger audit --live)",
+            backend,
+            audit_rate,
+            "records/s",
+            hash_rate,
+            0.5,
+            ">= 0.5x hashlib over the same rows",
+        ),
+        Figure(
+            f"peak RSS of the live audit, {large.big.log_size:,} records",
+            backend,
+            large_rss,
+            "MB",
+            small_rss,
+            large_rss / small_rss,
+            "< 300 MB, flat in log size",
+            large_rss < 300,
+        ),
+    ]
+
+
+def audit_rss(settings: Settings) -> float:
+    """`ledger audit --live --json` in its own process; its peak RSS in MB."""
+    code = (
+        "import resource, runpy, sys; sys.argv = ['ledger', 'audit', '--live', '--json'];"
+        "\ntry:\n    runpy.run_module('ledger', run_name='__main__')"
+        "\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code"
+        "\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["ok"] is True
+    return int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def rebuild_figures(backend: str, ledger: Ledger) -> list[Figure]:
+    """Rebuild every projection from the database, against reading and decoding the same events
+    from the same table without projecting."""
+    from ledger.views.sql import events_after
+    from projections.base import Event
+
+    runtime = open_runtime(ledger.settings)
+    try:
+        db = runtime.db
+
+        def decode() -> int:
+            last, position = 0, 0
+            while True:
+                with db.read() as tx:
+                    rows = events_after(tx, db, last, 500)
+                if not rows:
+                    return position
+                for _, data in rows:
+                    Event.from_record(position, data)
+                    position += 1
+                last = rows[-1][0]
+
+        def rebuild() -> int:
+            runtime.runner.rebuild_many(list(runtime.runner.projections))
+            return ledger.big.log_size
+
+        decode_rate = timed(decode)
+        rebuild_rate = timed(rebuild)
+    finally:
+        runtime.close()
+    return [
+        ratio_figure(
+            f"replay: rebuild every projection (one pass) from {ledger.big.log_size:,} records",
+            backend,
+            rebuild_rate,
+            "records/s",
+            decode_rate,
+            0.5,
+            ">= 0.5x reading and decoding alone",
+        )
+    ]
+
+
+def export(ledger: Ledger, folder: Path) -> Path:
+    from ledger.audit.bundle import export_bundle
+
+    runtime = open_runtime(ledger.settings)
+    try:
+        projections = {
+            s.name: {"version": s.version, "digest": s.digest, "position": s.position}
+            for s in runtime.runner.status()
+        }
+        export_bundle(runtime.log_storage, runtime.store.signing.keyring, folder, projections)
+    finally:
+        runtime.close()
+    return folder

@@ -1,0 +1,171 @@
+"""The real server process for the HTTP figures, and the load generators that drive it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from ledger.config import Settings
+from ledger.db import Database
+from ledger.domain.actors import Role
+
+ROOT = Path(__file__).resolve().parents[1]
+CONNECTIONS = 64
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    env.update(
+        LEDGER_DATA_DIR=str(settings.data_dir),
+        LEDGER_KEYS_DIR=str(settings.keys_dir),
+        LEDGER_ORIGIN=settings.origin,
+        LEDGER_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    if settings.database_url:
+        env["LEDGER_DATABASE_URL"] = settings.database_url
+    return env
+
+
+def token(settings: Settings, name: str, role: Role, person: str | None = None) -> str:
+    from ledger.api.auth import TokenStore
+
+    db = Database(settings)
+    try:
+        return TokenStore(db).create(name, role, person)
+    finally:
+        db.close()
+
+
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+    def peak_rss_mb(self) -> float:
+        with open(f"/proc/{self.pid}/status") as status:
+            kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        return kb / 1024
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[Server]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--quiet"],
+        env=settings_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not become ready in 60 s")
+        yield Server(base, process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def get_load(urls: list[str], seconds: float) -> dict[str, float]:
+    """GET at 64 keep-alive connections from another process: Debian's wrk when installed
+    (one URL), otherwise the async client in bench/load.py (every URL in turn)."""
+    if shutil.which("wrk"):
+        return wrk(urls, seconds)
+    return run_load(
+        {
+            "urls": urls,
+            "connections": CONNECTIONS,
+            "seconds": seconds,
+            "headers": {"Accept": "application/json"},
+        }
+    )
+
+
+def run_load(spec: dict[str, object]) -> dict[str, float]:
+    """bench/load.py in its own process; refuses a run in which any request failed."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.load", json.dumps(spec)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = dict(json.loads(out))
+    if found["errors"]:
+        raise RuntimeError(f"{found['errors']:.0f} of {found['requests']:.0f} requests failed")
+    return found
+
+
+def wrk(urls: list[str], seconds: float) -> dict[str, float]:
+    """Debian's wrk: 2 threads, 64 keep-alive connections, latency percentiles; a Lua script
+    sends the paths in turn."""
+    paths = ", ".join(json.dumps(urlsplit(u).path) for u in urls)
+    script = (
+        f"local paths = {{{paths}}}\nlocal n = 0\n"
+        "request = function()\n  n = n + 1\n"
+        '  return wrk.format("GET", paths[(n % #paths) + 1])\nend\n'
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{CONNECTIONS}",
+                f"-d{max(int(seconds), 1)}s",
+                "--latency",
+                "-s",
+                lua.name,
+                "-H",
+                "Accept: application/json",
+                urls[0],
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def ms(text: str) -> float:
+        for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+            if text.endswith(unit):
+                return float(text[: -len(unit)]) * scale
+        return float(text)
+
+    found: dict[str, float] = {"errors": 0.0}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.strip().startswith("50%"):
+            found["p50_ms"] = ms(parts[1])
+        elif line.strip().startswith("99%"):
+            found["p99_ms"] = ms(parts[1])
+        elif line.startswith("Requests/sec:"):
+            found["requests_per_second"] = float(parts[1])
+        elif "Non-2xx" in line or "Socket errors" in line:
+            raise RuntimeError(f"wrk: {line.strip()}")
+    return found
