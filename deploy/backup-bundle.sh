@@ -25,7 +25,7 @@ esac
 
 mkdir -p "$dir"
 rm -rf "$partial"
-"$ledger" export "$partial"
+"$ledger" export "$partial" >/dev/null
 if ! "$ledger" audit "$partial" > "$partial.audit.txt" 2>&1; then
     echo "error: the new bundle did not pass the audit; see $partial.audit.txt" >&2
     exit 1
