@@ -3,7 +3,7 @@ bulk import, each against the plain eventsourcing library on the same backend.""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from bench.figures import Figure, ratio_figure, timed
 from bench.places import Places
 from bench.server import run_load, serve, token
 from ledger.clock import ManualClock
+from ledger.config import Settings
 from ledger.domain.actors import Actor, Role
 from ledger.runtime import open_runtime
 from ledger.store.application import backend_env
@@ -28,7 +29,7 @@ def plain_library_rate(places: Places, backend: str, count: int) -> float:
     """The baseline: the plain library saving an unsigned event of the same shape, with the same
     backend settings (aggregate cache included) on a fresh store."""
     settings = places.settings(backend, "baseline")
-    app: Application[Any] = Application(env=backend_env(replace(settings)))
+    app: Application[Any] = Application(env=backend_env(settings))
     trainer = Trainer(region="R", country="C")
     app.save(trainer)
 
@@ -63,7 +64,9 @@ def service_rate(places: Places, backend: str, count: int) -> float:
         runtime.close()
 
 
-def http_rate(places: Places, backend: str, count: int) -> dict[str, float]:
+def http_rate(
+    places: Places, backend: str, count: int, serving: Callable[[Settings], Any] = serve
+) -> dict[str, float]:
     """POST /people/{id}/courses from 16 keep-alive clients in another process, each client
     on its own person, to a fresh ledger served by `ledger serve`."""
     settings = places.settings(backend, "http")
@@ -80,7 +83,7 @@ def http_rate(places: Places, backend: str, count: int) -> dict[str, float]:
     finally:
         runtime.close()
     secret = token(settings, "bench-registrar", Role.REGISTRAR)
-    with serve(settings) as server:
+    with serving(settings) as server:
         return run_load(
             {
                 "method": "POST",

@@ -66,17 +66,21 @@ def serve(settings: Settings) -> Iterator[Server]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--quiet"],
-        env=settings_env(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    errors = settings.data_dir / f"server-{port}.log"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with errors.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--quiet"],
+            env=settings_env(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
             if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}")
+                tail = errors.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the server exited with {process.returncode}:\n{tail}")
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break

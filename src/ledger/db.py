@@ -14,9 +14,49 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from ledger.config import Settings, parse_database_url
+
+# Processes starting together on an empty PostgreSQL database would race on
+# `CREATE TABLE IF NOT EXISTS` (one fails on the catalogue's unique index); creating tables is
+# serialised across processes by this session-level advisory lock ("LEDGERSC").
+SCHEMA_LOCK_KEY = 0x4C45444745525343
+_schema_locks: dict[str, tuple[psycopg.Connection[Any], int]] = {}
+_schema_mutex = threading.RLock()
+
+
+@contextmanager
+def schema_lock(settings: Settings) -> Iterator[None]:
+    """Hold the schema lock while creating tables (re-entrant within a process; SQLite
+    serialises writers already, so there it does nothing)."""
+    if settings.database_url is None:
+        yield
+        return
+    conninfo = parse_database_url(settings.database_url).conninfo()
+    with _schema_mutex:
+        held = _schema_locks.get(conninfo)
+        if held is None:
+            conn = psycopg.connect(conninfo, autocommit=True)
+            try:
+                conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+            except BaseException:
+                conn.close()
+                raise
+            held = (conn, 0)
+        _schema_locks[conninfo] = (held[0], held[1] + 1)
+        try:
+            yield
+        finally:
+            conn, depth = _schema_locks.pop(conninfo)
+            if depth > 1:
+                _schema_locks[conninfo] = (conn, depth - 1)
+            else:
+                try:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+                finally:
+                    conn.close()
 
 
 class Cursor(Protocol):
@@ -60,6 +100,7 @@ class Tx:
 
 class Database:
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.postgres = settings.database_url is not None
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -107,6 +148,12 @@ class Database:
             lite.execute("ROLLBACK")
             raise
         lite.execute("COMMIT")
+
+    @contextmanager
+    def ddl(self) -> Iterator[Tx]:
+        """A write transaction for creating tables, under the schema lock."""
+        with schema_lock(self.settings), self.write() as tx:
+            yield tx
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

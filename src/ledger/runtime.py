@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ledger.clock import Clock, SystemClock
 from ledger.config import Settings
-from ledger.db import Database
+from ledger.db import Database, schema_lock
 from ledger.log.public import PublicLog
 from ledger.log.sequencer import CheckpointPolicy, Sequencer
 from ledger.log.storage import LogStorage, open_log_storage
@@ -54,9 +54,11 @@ def open_runtime(
     policy = policy or CheckpointPolicy(
         every=settings.checkpoint_every, interval=settings.checkpoint_interval_ms / 1000
     )
-    store = open_store(settings, verify_all=verify_all)
-    log_storage = open_log_storage(settings)
-    db = Database(settings)
+    with schema_lock(settings):  # tables are created once, even by processes starting together
+        store = open_store(settings, verify_all=verify_all)
+        log_storage = open_log_storage(settings)
+        db = Database(settings)
+        runner = ProjectionRunner(db)
     return Runtime(
         settings=settings,
         store=store,
@@ -65,6 +67,6 @@ def open_runtime(
         sequencer=Sequencer(log_storage, store.signing, clock, policy),
         clock=clock,
         db=db,
-        runner=ProjectionRunner(db),
+        runner=runner,
         queries=Queries(db, store),
     )

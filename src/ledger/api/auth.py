@@ -45,7 +45,7 @@ def _hash(token: str) -> str:
 class TokenStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.write() as tx:
+        with db.ddl() as tx:
             tx.execute(
                 f"CREATE TABLE IF NOT EXISTS {db.table('ledger_tokens')} ("
                 " name TEXT PRIMARY KEY, role TEXT NOT NULL, person_id TEXT, hash TEXT NOT NULL"

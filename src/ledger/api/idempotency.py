@@ -28,7 +28,7 @@ class IdempotencyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.table = db.table("ledger_idempotency")
-        with db.write() as tx:
+        with db.ddl() as tx:
             tx.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT NOT NULL, actor TEXT NOT NULL,"
                 " request TEXT NOT NULL, status INTEGER, body TEXT, created_at TEXT NOT NULL,"

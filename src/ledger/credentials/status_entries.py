@@ -54,7 +54,7 @@ class StatusEntries:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.table = db.table("ledger_status_entries")
-        with db.write() as tx:
+        with db.ddl() as tx:
             tx.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} (certificate_id TEXT PRIMARY KEY,"
                 " list_id INTEGER NOT NULL, idx INTEGER NOT NULL, UNIQUE (list_id, idx))"

@@ -26,7 +26,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from ledger.config import Settings, parse_database_url
-from ledger.db import sqlite_connect
+from ledger.db import schema_lock, sqlite_connect
 
 ADVISORY_LOCK_KEY = 0x1ED6E7  # "the ledger's sequencer": any fixed 64-bit number
 NodeId = tuple[int, int]
@@ -410,4 +410,5 @@ def open_log_storage(settings: Settings) -> LogStorage:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return SQLiteLogStorage(settings.data_dir / "ledger.sqlite")
     target = parse_database_url(settings.database_url)
-    return PostgresLogStorage(target.conninfo(), target.schema)
+    with schema_lock(settings):
+        return PostgresLogStorage(target.conninfo(), target.schema)

@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import EventStore, IntegrityError, Mapper, Recording
 
 from ledger.config import Settings, parse_database_url
+from ledger.db import schema_lock
 from ledger.domain.errors import Conflict, NotFound
 from ledger.integrity.keyring import KeyDirectory
 from ledger.store.event_store import ChainedEventStore
@@ -144,7 +145,8 @@ def open_store(
 ) -> Store:
     keys = KeyDirectory(settings.keys_dir)
     signing = Signing.load(keys)
-    person_keys = open_person_keys(settings, keys)
-    # The library reads its settings from the environment only through this mapping.
-    app = LedgerApplication(signing, person_keys, backend_env(settings), verify_all)
+    with schema_lock(settings):  # tables are created once, even by processes starting together
+        person_keys = open_person_keys(settings, keys)
+        # The library reads its settings from the environment only through this mapping.
+        app = LedgerApplication(signing, person_keys, backend_env(settings), verify_all)
     return Store(app=app, person_keys=person_keys, settings=settings)

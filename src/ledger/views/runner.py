@@ -59,7 +59,7 @@ class ProjectionRunner:
     def ensure(self) -> None:
         """Every projection has an active generation of its current version (else build one)."""
         for name, projection in self.projections.items():
-            with self.db.write() as tx:
+            with self.db.ddl() as tx:
                 existing = trackings(tx, self.db, name)
                 if not existing:
                     create_generation(tx, self.db, name, 1, projection.version)
@@ -180,7 +180,7 @@ class ProjectionRunner:
         targets = []
         for name in names:
             projection = self.projections[name]
-            with self.db.write() as tx:
+            with self.db.ddl() as tx:
                 existing = trackings(tx, self.db, name)
                 generation = max((t.generation for t in existing), default=0) + 1
                 create_generation(tx, self.db, name, generation, projection.version)

@@ -33,7 +33,7 @@ class Tracking:
 
 
 def ensure_registry(db: Database) -> None:
-    with db.write() as tx:
+    with db.ddl() as tx:
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {db.table('ledger_projections')} ("
             " name TEXT NOT NULL, generation INTEGER NOT NULL, version INTEGER NOT NULL,"
