@@ -105,9 +105,16 @@ def replay_figures(bundle: Path) -> list[Figure]:
         return n
 
     def replay() -> int:
-        records = list(lines(bundle / "records.jsonl"))
-        replay_all(ALL, records)
-        return len(records)
+        count = 0
+
+        def counted() -> Iterable[bytes]:
+            nonlocal count
+            for data in lines(bundle / "records.jsonl"):
+                count += 1
+                yield data
+
+        replay_all(ALL, counted())
+        return count
 
     return [
         ratio_figure(

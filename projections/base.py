@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -102,32 +103,58 @@ def digest(view: View) -> str:
 class MemoryView(View):
     """A view in memory: for replays (audits, rebuild checks).
 
-    Rows are kept as the dicts handlers put (every handler puts what it changes), and written
-    as canonical JSON only for the digest: a replay does not parse JSON per event.
+    Rows are kept as their canonical JSON (the digest's bytes), which stays compact however long
+    the history; the rows in use, up to `hot`, are kept as the dicts handlers put (every handler
+    puts what it changes), so a replay parses and writes a row once per stretch of use rather
+    than once per event.
     """
 
-    def __init__(self) -> None:
-        self.tables: dict[str, dict[str, tuple[Row, str | None]]] = {}
+    def __init__(self, hot: int = 4096) -> None:
+        self.tables: dict[str, dict[str, tuple[str, str | None]]] = {}
+        self._hot: OrderedDict[tuple[str, str], tuple[Row, str | None]] = OrderedDict()
+        self._limit = hot
+
+    def _keep(self, table: str, key: str, row: Row, index: str | None) -> None:
+        self._hot[(table, key)] = (row, index)
+        self._hot.move_to_end((table, key))
+        if len(self._hot) > self._limit:
+            (old_table, old_key), (old_row, old_index) = self._hot.popitem(last=False)
+            self.tables.setdefault(old_table, {})[old_key] = (row_json(old_row), old_index)
+
+    def _flush(self) -> None:
+        for (table, key), (row, index) in self._hot.items():
+            self.tables.setdefault(table, {})[key] = (row_json(row), index)
 
     def get(self, table: str, key: str) -> Row | None:
-        found = self.tables.get(table, {}).get(key)
-        return None if found is None else found[0]
+        hot = self._hot.get((table, key))
+        if hot is not None:
+            self._hot.move_to_end((table, key))
+            return hot[0]
+        cold = self.tables.get(table, {}).get(key)
+        if cold is None:
+            return None
+        row: Row = json.loads(cold[0])
+        self._keep(table, key, row, cold[1])
+        return row
 
     def put(self, table: str, key: str, row: Row, index: str | None = None) -> None:
-        self.tables.setdefault(table, {})[key] = (row, index)
+        self._keep(table, key, row, index)
 
     def delete(self, table: str, key: str) -> None:
+        self._hot.pop((table, key), None)
         self.tables.get(table, {}).pop(key, None)
 
     def rows(self, table: str, index: str | None = None) -> Iterator[tuple[str, Row]]:
-        for key, (row, row_index) in sorted(self.tables.get(table, {}).items()):
+        self._flush()
+        for key, (data, row_index) in sorted(self.tables.get(table, {}).items()):
             if index is None or row_index == index:
-                yield key, row
+                yield key, json.loads(data)
 
     def all_rows(self) -> Iterator[tuple[str, str, str]]:
+        self._flush()
         for table in sorted(self.tables):
-            for key, (row, _) in sorted(self.tables[table].items()):
-                yield table, key, row_json(row)
+            for key, (data, _) in sorted(self.tables[table].items()):
+                yield table, key, data
 
 
 def replay(projection: Projection, records: Iterable[bytes]) -> MemoryView:

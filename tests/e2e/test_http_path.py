@@ -153,6 +153,14 @@ def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
         "Maria Example",
         str(granted_on),
     )
+    first = httpx.get(f"{server.base}/verify/{licence}", headers={"Accept": "application/json"})
+    tag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=5"
+    again = httpx.get(
+        f"{server.base}/verify/{licence}",
+        headers={"Accept": "application/json", "If-None-Match": tag},
+    )
+    assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", tag)
 
     post(
         committee,
@@ -163,6 +171,12 @@ def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
             "on": str(today - timedelta(days=10)),
         },
     )
+    changed = httpx.get(
+        f"{server.base}/verify/{licence}",
+        headers={"Accept": "application/json", "If-None-Match": tag},
+    )
+    assert changed.status_code == 200  # the answer changed: a new body and a new tag
+    assert changed.headers["ETag"] != tag
     answer = verify(server, licence)
     assert (answer["status"], answer["reason"]) == ("suspended", "complaint")
     assert (

@@ -15,7 +15,7 @@ import pytest
 from ledger.runtime import Runtime, open_runtime
 from ledger.workload import generate
 from projections import ALL
-from projections.base import replay_all
+from projections.base import Event, MemoryView, digest, replay_all
 from tests.builders import COMMITTEE, REGISTRAR, licensed
 from tests.conftest import Ledger
 from tests.integration.test_audit_bundle import ROOT, env_for, ledger_cli
@@ -300,3 +300,17 @@ def test_projections_at_different_places_catch_up_together_to_the_same_digests(
     total = sum(1 for _ in runtime.log_storage.all_events())
     assert {s.position for s in runner.status()} == {total}
     assert runner.digests() == fresh_rebuild(runtime)
+
+
+@pytest.mark.parametrize("hot", [1, 7, 4096])
+def test_an_in_memory_replay_gives_the_same_digests_however_few_rows_it_keeps_parsed(
+    runtime: Runtime, hot: int
+) -> None:
+    generate(runtime.service, 400, seed=3)
+    runtime.runner.catch_up()
+    views = [(projection, MemoryView(hot=hot)) for projection in ALL]
+    for position, row in enumerate(runtime.log_storage.all_events()):
+        event = Event.from_record(position, row.data)
+        for projection, view in views:
+            projection.apply(view, event)
+    assert {p.name: digest(v) for p, v in views} == runtime.runner.digests()

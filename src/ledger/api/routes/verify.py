@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import date
 from typing import Any
 
@@ -164,7 +165,16 @@ def verify(
         )
     if _wants_html(request):
         return HTMLResponse(verification_page(answer, f"/verify/{normal}"))
-    return JSONResponse(
-        VerifyAnswer(**answer).model_dump(mode="json"),
-        headers={"Cache-Control": "public, max-age=5"},
-    )
+    return cacheable(request, VerifyAnswer(**answer).model_dump(mode="json"))
+
+
+def cacheable(request: Request, content: dict[str, Any]) -> Response:
+    """JSON that caches may keep for five seconds, with an `ETag` of its exact bytes: a client
+    or proxy that sends it back in `If-None-Match` gets 304 while the answer is unchanged."""
+    body = JSONResponse(content).body
+    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"Cache-Control": "public, max-age=5", "ETag": tag}
+    wanted = request.headers.get("if-none-match", "")
+    if tag in {t.strip().removeprefix("W/") for t in wanted.split(",")} or wanted.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(bytes(body), media_type="application/json", headers=headers)
