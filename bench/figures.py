@@ -45,3 +45,10 @@ def timed(work: Callable[[], int]) -> float:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
+
+
+# The child's own peak RSS, read at its end. Not `ru_maxrss`: on Linux that carries over the
+# high-water mark of the process it was forked from, which here is the benchmark itself.
+PEAK_RSS_KB = (
+    "next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM'))"
+)

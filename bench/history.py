@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from bench.big import BigLedger, build
-from bench.figures import Figure, percentile, ratio_figure, timed
+from bench.figures import PEAK_RSS_KB, Figure, percentile, ratio_figure, timed
 from bench.places import Places
 from bench.server import get_load, serve, settings_env, token
 from ledger.config import Settings
@@ -203,10 +203,10 @@ def live_audit_figures(backend: str, small: Ledger, large: Ledger) -> list[Figur
 def audit_rss(settings: Settings) -> float:
     """`ledger audit --live --json` in its own process; its peak RSS in MB."""
     code = (
-        "import resource, runpy, sys; sys.argv = ['ledger', 'audit', '--live', '--json'];"
+        "import runpy, sys; sys.argv = ['ledger', 'audit', '--live', '--json'];"
         "\ntry:\n    runpy.run_module('ledger', run_name='__main__')"
         "\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code"
-        "\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+        f"\nprint({PEAK_RSS_KB}, file=sys.stderr)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,9 +40,16 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    postgres = subprocess.run(
-        ["psql", "--version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    try:
+        import psycopg
+
+        from bench.places import PG_ADMIN
+
+        with psycopg.connect(PG_ADMIN) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        postgres = f"PostgreSQL {row[0] if row else '?'}"
+    except Exception:  # the machine description must not stop the results
+        postgres = "PostgreSQL (not reachable)"
     import sqlite3
 
     return {

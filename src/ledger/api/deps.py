@@ -29,7 +29,7 @@ class AppState:
     worker: BackgroundWorker | None = None  # in this process, if it runs one
 
 
-def state(request: Request) -> AppState:
+async def state(request: Request) -> AppState:
     found: AppState = request.app.state.ledger
     return found
 
