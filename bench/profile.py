@@ -1,6 +1,7 @@
 """Where the time goes, for the figures that miss their goals.
 
     python -m bench.profile append|http-append|verify|audit|rebuild [--backend sqlite|postgres]
+    python -m bench.profile bundle-audit --bundle DIR      # an exported bundle's audit
 
 In-process work (append, audit, rebuild) is profiled with pyinstrument; the server (HTTP append,
 verification) with py-spy attached to the real server process while the load runs, counting only
@@ -87,10 +88,22 @@ def summarise(raw: Path, rows: int = 45) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=["append", "http-append", "verify", "audit", "rebuild"])
+    parser.add_argument(
+        "what", choices=["append", "http-append", "verify", "audit", "rebuild", "bundle-audit"]
+    )
+    parser.add_argument("--bundle", type=Path, help="the bundle for bundle-audit")
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgres"])
     parser.add_argument("--events", type=int, default=100_000)
     args = parser.parse_args()
+    if args.what == "bundle-audit":
+        if args.bundle is None:
+            parser.error("bundle-audit needs --bundle DIR (a folder written by `ledger export`)")
+        from ledger.audit.auditor import Auditor
+        from ledger.audit.bundle import Bundle
+
+        source = Bundle(args.bundle)
+        in_process(lambda: Auditor(source.keyring()).audit(source).records)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         places = Places(Path(tmp))
         raw = Path(tmp) / "py-spy.txt"
