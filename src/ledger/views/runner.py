@@ -75,29 +75,12 @@ class ProjectionRunner:
 
     def run_once(self, name: str, generation: int | None = None) -> int:
         """Apply one batch to a projection (its active generation unless named)."""
-        projection = self.projections[name]
         if generation is None:
             active = self.active(name)
             if active is None:
                 return 0
             generation = active.generation
-        with self.db.write() as tx:
-            tracking = lock_tracking(tx, self.db, name, generation)
-            if tracking is None:
-                return 0
-            rows = events_after(tx, self.db, tracking.notification_id, self.batch)
-            if not rows:
-                return 0
-            view = SqlView(tx, self.db.table(tracking.table))
-            position = tracking.position
-            for _, data in rows:
-                projection.apply(view, Event.from_record(position, data))
-                position += 1
-            view.flush()
-            advance(tx, self.db, tracking, position, rows[-1][0])
-        with self._changed:
-            self._changed.notify_all()
-        return len(rows)
+        return self.run_together([(name, generation)])
 
     def run_together(self, targets: Sequence[tuple[str, int]]) -> int:
         """Apply one batch to several projection generations, reading and decoding each record
