@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-full wrk lint typecheck check clean
+.PHONY: run test bench bench-full wrk system-deps lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/ledger demo --if-empty
 	exec $(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check src projections tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -38,6 +38,20 @@ wrk:
 		{ apt-get install -y -qq wrk >/dev/null 2>&1 || \
 		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
 		echo "wrk is not installed: using bench/load.py for the verification load"
+
+# Browser, PDF and QR tests need Debian's chromium, poppler-utils and zbar-tools; the deployment
+# checks need systemd (systemd-analyze) and caddy. Installed here when missing (as root).
+SYSTEM_TOOLS := chromium pdftoppm zbarimg systemd-analyze caddy
+system-deps:
+	@missing=0; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				chromium poppler-utils zbar-tools systemd caddy >/dev/null; \
+		else \
+			echo "missing system tools: install Debian's chromium poppler-utils zbar-tools systemd caddy"; \
+		fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src projections tests bench

@@ -133,10 +133,13 @@ def import_figures(
     from ledger.audit.importer import import_bundle, stored_event
 
     # A restore: an empty ledger with the exporting ledger's key folder, as after a disaster.
+    from ledger.integrity.trust_root import TrustRoot
+
     settings = places.settings(backend, "import", keys=keys)
-    runtime = open_runtime(settings)
+    runtime = open_runtime(settings, genesis=False)  # the bundle brings the genesis
+    root = TrustRoot.parse((settings.keys_dir / "trust-root.json").read_bytes())
     try:
-        rate = timed(lambda: import_bundle(runtime, bundle).records)
+        rate = timed(lambda: import_bundle(runtime, bundle, trust_root=root).records)
     finally:
         runtime.close()
     app: Application[Any] = Application(

@@ -7,7 +7,10 @@ import hashlib
 import json
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,37 @@ def make_ledger(places: Places, backend: str, total: int) -> Ledger:
     return Ledger(settings, big, name)
 
 
+PDF_CLIENTS = 32
+
+
+@contextmanager
+def pdf_clients(base: str, ids: list[str], clients: int) -> Iterator[dict[str, float]]:
+    """`clients` threads asking for certificate PDFs without pause while the body runs; the
+    counts of answers and of 429 refusals are filled in when it ends."""
+    stop = threading.Event()
+    counts = {"answered": 0.0, "refused": 0.0}
+    lock = threading.Lock()
+
+    def ask(n: int) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                answer = client.get(f"{base}/credentials/{ids[n % len(ids)]}.pdf")
+                with lock:
+                    counts["answered"] += 1
+                    counts["refused"] += answer.status_code == 429
+                n += clients
+
+    threads = [threading.Thread(target=ask, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield counts
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+
+
 def verification_figures(
     backend: str, small: Ledger, large: Ledger, seconds: float
 ) -> list[Figure]:
@@ -55,6 +89,12 @@ def verification_figures(
             trivial = get_load([f"{server.base}/healthz"], seconds)
             verify = get_load([f"{server.base}/verify/{i}" for i in ids], seconds)
             measured[label] = {"trivial": trivial, "verify": verify}
+            if label == "large":
+                with pdf_clients(server.base, ids, PDF_CLIENTS) as pdfs:
+                    measured[label]["under_pdfs"] = get_load(
+                        [f"{server.base}/verify/{i}" for i in ids], seconds
+                    )
+                measured[label]["pdfs"] = pdfs
             rss[label] = server.peak_rss_mb()
     big = measured["large"]
     size = f"{large.big.log_size:,}-record log"
@@ -80,6 +120,18 @@ def verification_figures(
             big["verify"]["p99_ms"] < 50,
             detail=f"p50 {big['verify']['p50_ms']:.1f} ms "
             f"(trivial route p50 {big['trivial']['p50_ms']:.1f} ms)",
+        ),
+        Figure(
+            f"GET /verify/{{id}} p50 while {PDF_CLIENTS} clients ask for PDFs, {size}",
+            backend,
+            big["under_pdfs"]["p50_ms"],
+            "ms",
+            big["verify"]["p50_ms"],
+            big["under_pdfs"]["p50_ms"] / big["verify"]["p50_ms"],
+            "informative (PDFs cached per log size, fresh renders rationed per client)",
+            None,
+            detail=f"p99 {big['under_pdfs']['p99_ms']:.1f} ms; PDF answers"
+            f" {big['pdfs']['answered']:.0f}, of which 429 {big['pdfs']['refused']:.0f}",
         ),
         ratio_figure(
             f"GET /verify/{{id}} throughput, {size} vs {small.big.log_size:,}",

@@ -6,12 +6,14 @@
 # FOLDER defaults to $LEDGER_BUNDLE_DIR (else ./bundles). The ledger's own LEDGER_* settings
 # say which database to read. A bundle only becomes bundle-<time> once `ledger audit` has
 # passed on it; its audit report is kept beside it. LEDGER_BUNDLE_KEEP (default 7) bundles are
-# kept, older ones removed. LEDGER_BIN names the ledger command (default: `ledger`).
+# kept, older ones removed. LEDGER_BIN names the ledger command (default: `ledger`). The audit
+# is pinned to the ledger's own trust root, kept with its keys (LEDGER_KEYS_DIR/trust-root.json).
 set -eu
 
 dir="${1:-${LEDGER_BUNDLE_DIR:-./bundles}}"
 keep="${LEDGER_BUNDLE_KEEP:-7}"
 ledger="${LEDGER_BIN:-ledger}"
+trust="${LEDGER_KEYS_DIR:-./keys}/trust-root.json"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 partial="$dir/.bundle-$stamp.partial"
 final="$dir/bundle-$stamp"
@@ -26,7 +28,7 @@ esac
 mkdir -p "$dir"
 rm -rf "$partial"
 "$ledger" export "$partial" >/dev/null
-if ! "$ledger" audit "$partial" > "$partial.audit.txt" 2>&1; then
+if ! "$ledger" audit "$partial" --trust "$trust" > "$partial.audit.txt" 2>&1; then
     echo "error: the new bundle did not pass the audit; see $partial.audit.txt" >&2
     exit 1
 fi

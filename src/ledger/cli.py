@@ -18,9 +18,19 @@ from ledger.integrity.keyring import (
     KeyDirectory,
     format_time,
     init_keyring,
-    mark_compromised,
     parse_time,
-    rotate_key,
+)
+from ledger.integrity.trust_root import TrustRoot, TrustRootError
+from ledger.trust import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_UNPINNED,
+    EXIT_USAGE,
+    UNPINNED,
+    KnownLedgers,
+    add_trust_arguments,
+    known_ledgers_path,
+    load_trust_root,
 )
 
 
@@ -69,19 +79,34 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_rotate(args: argparse.Namespace) -> int:
-    keys = KeyDirectory(_settings(args).keys_dir)
-    fresh = rotate_key(keys, args.purpose, _now())
+    from ledger.store.application import open_store
+    from ledger.store.key_history import rotate
+
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        fresh = rotate(store, KeyDirectory(settings.keys_dir), args.purpose, _now())
+    finally:
+        store.close()
     print(f"new {fresh.purpose} key {fresh.kid}, valid from {format_time(fresh.valid_from)}")
+    print("the rotation is recorded in the log, signed by the key it retires;")
     print("records signed by earlier keys still verify within those keys' validity windows")
     return 0
 
 
 def _cmd_keys_compromise(args: argparse.Namespace) -> int:
-    keys = KeyDirectory(_settings(args).keys_dir)
+    from ledger.store.application import open_store
+    from ledger.store.key_history import compromise
+
+    settings = _settings(args)
     since = parse_time(args.since) if args.since else _now()
-    marked = mark_compromised(keys, args.kid, since)
-    print(f"key {marked.kid} marked compromised from {format_time(since)}")
-    print("signatures it made from then on fail verification; rotate to a new key now")
+    store = open_store(settings)
+    try:
+        marked = compromise(store, KeyDirectory(settings.keys_dir), args.kid, since, _now())
+    finally:
+        store.close()
+    print(f"key {marked.kid} marked compromised from {format_time(since)} (recorded in the log)")
+    print("signatures it made from then on fail verification")
     return 0
 
 
@@ -122,7 +147,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         f"exported {summary.records:,} records, {summary.checkpoints:,} checkpoints and"
         f" {len(projections)} projection digests to {summary.path}"
     )
-    print(f"verify it anywhere with: ledger audit {summary.path}")
+    print(
+        f"verify it anywhere with: ledger audit {summary.path} --trust trust-root.json"
+        " (the ledger's trust root, as `ledger trust-root` prints it and the Foundation publishes)"
+    )
     return 0
 
 
@@ -130,20 +158,37 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from ledger.audit.importer import ImportError_, import_bundle
     from ledger.progress import Progress
     from ledger.runtime import open_runtime
+    from ledger.store.key_history import TRUST_ROOT_FILE
 
-    runtime = open_runtime(_settings(args))
+    settings = _settings(args)
+    trust_root = load_trust_root(args)
+    own = settings.keys_dir / TRUST_ROOT_FILE
+    if trust_root is None and own.is_file():
+        trust_root = TrustRoot.parse(own.read_bytes())  # the importing ledger's own identity
+    if trust_root is None and not args.trust_on_first_use:
+        print(
+            f"error: this ledger has no trust root yet ({own} is missing): pass --trust FILE"
+            " (the trust root of the ledger the bundle restores) or --trust-on-first-use",
+            file=sys.stderr,
+        )
+        return EXIT_UNPINNED
+    runtime = open_runtime(settings, genesis=False)  # the bundle brings the genesis
     try:
         bundle_size = _bundle_size(Path(args.directory))
         summary = import_bundle(
-            runtime, Path(args.directory), progress=Progress("importing", bundle_size)
+            runtime,
+            Path(args.directory),
+            progress=Progress("importing", bundle_size),
+            trust_root=trust_root,
         )
     except ImportError_ as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAIL
     finally:
         runtime.close()
     print(f"imported {summary.records:,} records and {summary.checkpoints:,} checkpoints")
-    return 0
+    print(f"trust root {summary.trust_root}")
+    return EXIT_OK
 
 
 def _bundle_size(directory: Path) -> int:
@@ -195,50 +240,110 @@ def _cmd_projections(args: argparse.Namespace) -> int:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from ledger.audit.bundle import Bundle, BundleError, DatabaseSource, Source
     from ledger.audit.report import render
+    from ledger.store.key_history import TRUST_ROOT_FILE
 
     trusted = Path(args.trusted_checkpoint).read_text() if args.trusted_checkpoint else None
+    trust_root = load_trust_root(args)
+    not_checked: list[str] = []
     if args.live:
         from ledger.runtime import open_runtime
 
-        runtime = open_runtime(_settings(args))
+        settings = _settings(args)
+        own = settings.keys_dir / TRUST_ROOT_FILE
+        mine = trust_root is None and own.is_file()
+        if mine:
+            trust_root = TrustRoot.parse(own.read_bytes())  # this ledger's own, kept with its keys
+        runtime = open_runtime(settings)
         try:
             runtime.sequencer.catch_up()
             source: Source = DatabaseSource(runtime.log_storage, runtime.store.signing.keyring)
-            report = _run_audit(source, args, trusted)
+            report = _run_audit(source, args, trusted, trust_root)
         finally:
             runtime.close()
+        if mine:
+            report.pinned_by = f"this ledger's own, {own}"
     elif args.source is not None and args.source.startswith(("http://", "https://")):
-        import tempfile
+        from ledger.audit.remote import fetch_bundle, temporary_folder
 
-        from ledger.audit.remote import fetch_bundle
-
-        with tempfile.TemporaryDirectory() as folder:
+        with temporary_folder() as folder:  # removed on every exit, SIGTERM included
             try:
-                fetch_bundle(args.source, Path(folder) / "bundle")
+                token = args.token or os.environ.get("LEDGER_TOKEN")
+                fetch_bundle(args.source, Path(folder) / "bundle", token=token)
                 source = Bundle(Path(folder) / "bundle")
             except BundleError as exc:
                 print(f"error: {exc}", file=sys.stderr)
-                return 2
-            report = _run_audit(source, args, trusted)
+                return EXIT_USAGE
+            report = _run_audit(source, args, trusted, trust_root)
+        if not source.projections():
+            not_checked.append(
+                "projection digests (a ledger serves none: audit an exported bundle for them)"
+            )
     else:
         if args.source is None:
             print("error: name a bundle folder or a ledger's URL, or use --live", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         try:
             source = Bundle(Path(args.source))
             source.keyring()
         except BundleError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 2
-        report = _run_audit(source, args, trusted)
+            return EXIT_USAGE
+        report = _run_audit(source, args, trusted, trust_root)
+    report.not_checked.extend(not_checked)
+    _pin_on_first_use(args, report)
+    _check_witnesses(args, source, report)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(render(report))
-    return 0 if report.ok else 1
+    if not report.ok:
+        return EXIT_FAIL
+    if not report.pinned:
+        print(UNPINNED, file=sys.stderr)
+        return EXIT_UNPINNED
+    return EXIT_OK
 
 
-def _run_audit(source: Any, args: argparse.Namespace, trusted: str | None) -> Any:
+def _pin_on_first_use(args: argparse.Namespace, report: Any) -> None:
+    """With --trust-on-first-use and no --trust: pin the material's genesis, or check the pin."""
+    from ledger.audit.auditor import Problem
+
+    if report.pinned or not args.trust_on_first_use or report.genesis is None:
+        return
+    try:
+        pin = KnownLedgers(known_ledgers_path(args)).pin(report.origin, report.genesis)
+    except TrustRootError as exc:
+        report.problems.append(Problem(0, str(exc)))
+        return
+    report.trust_root = pin.fingerprint
+    report.pinned_by = "recorded now (trust on first use)" if pin.new else "known ledger"
+
+
+def _check_witnesses(args: argparse.Namespace, source: Any, report: Any) -> None:
+    """With --witnesses: pinned cosignatures verify and the newest checkpoint has a quorum."""
+    from ledger.audit.auditor import Problem
+    from ledger.integrity.witness_policy import (
+        InvalidCosignatureError,
+        QuorumNotMetError,
+        WitnessPolicyError,
+        check_newest_checkpoint,
+        load_witness_policy,
+    )
+
+    try:
+        policy = load_witness_policy(args.witnesses, args.quorum)
+        if policy is None:
+            return
+        result = check_newest_checkpoint(sorted(source.checkpoints()), policy)
+    except (QuorumNotMetError, InvalidCosignatureError, WitnessPolicyError) as exc:
+        report.problems.append(Problem(report.newest_checkpoint, f"witnesses: {exc}"))
+        return
+    report.witnesses.append(str(result))
+
+
+def _run_audit(
+    source: Any, args: argparse.Namespace, trusted: str | None, trust_root: TrustRoot | None
+) -> Any:
     from ledger.audit.auditor import Auditor
     from ledger.progress import Progress
     from projections import BY_NAME
@@ -254,8 +359,26 @@ def _run_audit(source: Any, args: argparse.Namespace, trusted: str | None) -> An
         trusted_checkpoint=trusted,
         progress=progress,
         replay=replay_named if source.projections() else None,
+        trust_root=trust_root,
     )
     return auditor.audit(source)
+
+
+def _cmd_trust_root(args: argparse.Namespace) -> int:
+    from ledger.store.application import open_store
+    from ledger.store.key_history import trust_root
+
+    settings = _settings(args)
+    if not _require_keys(settings):
+        return EXIT_FAIL
+    store = open_store(settings)
+    try:
+        root = trust_root(store)
+    finally:
+        store.close()
+    sys.stdout.write(root.text())
+    print(f"fingerprint {root.fingerprint}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _require_keys(settings: Settings) -> bool:
@@ -319,10 +442,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_config=None,
             access_log=False,
+            proxy_headers=False,  # X-Forwarded-For: LEDGER_TRUSTED_PROXIES only
         )
     else:
         uvicorn.run(
-            app_from_env(), host=args.host, port=args.port, log_config=None, access_log=False
+            app_from_env(),
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
         )
     return 0
 
@@ -422,12 +551,17 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     from ledger.credentials.offline import load_bundle, verify_offline
     from ledger.credentials.verifier import verify_credential
+    from ledger.integrity.witness_policy import WitnessPolicyError, load_witness_policy
 
     try:
         credential = json.loads(Path(args.file).read_text(encoding="utf-8"))
         on = date.fromisoformat(args.at) if args.at else date.today()
+        trust_root = load_trust_root(args)
+        witnesses = load_witness_policy(args.witnesses, args.quorum)
         if args.bundle:
-            verdict = verify_offline(credential, load_bundle(Path(args.bundle)), on)
+            verdict = verify_offline(
+                credential, load_bundle(Path(args.bundle)), on, witnesses, trust_root
+            )
         else:
             did = json.loads(Path(args.did).read_text()) if args.did else None
             if did is None:
@@ -435,15 +569,41 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                     "error: give --bundle DIR (or --did FILE with saved status lists)",
                     file=sys.stderr,
                 )
-                return 2
+                return EXIT_USAGE
             verdict = verify_credential(credential, did, {}, on)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, WitnessPolicyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    if verdict.ok and verdict.trust_root is None and args.trust_on_first_use and verdict.genesis:
+        origin = str(load_bundle(Path(args.bundle)).get("keyring", {}).get("origin", ""))
+        try:
+            pin = KnownLedgers(known_ledgers_path(args)).pin(origin, verdict.genesis)
+        except TrustRootError as exc:
+            verdict.add("trust root", False, str(exc))
+        else:
+            verdict.trust_root = pin.fingerprint
+            how = "recorded now (trust on first use)" if pin.new else "a known ledger"
+            verdict.add("trust root", True, f"{pin.fingerprint}, {how}")
     for line in verdict.lines():
         print(line)
-    print(f"{'VALID' if verdict.ok else 'NOT VALID'}: status {verdict.status} on {on}")
-    return 0 if verdict.ok else 1
+    if not verdict.ok:
+        print(f"NOT VALID: status {verdict.status} on {on}")
+        return EXIT_FAIL
+    if verdict.trust_root is None:
+        print(f"CONSISTENT, NOT PINNED: status {verdict.status} on {on}")
+        print(UNPINNED, file=sys.stderr)
+        return EXIT_UNPINNED
+    print(f"VALID: status {verdict.status} on {on} (trust root {verdict.trust_root})")
+    return EXIT_OK
+
+
+def add_witness_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--witnesses", metavar="FILE", help="witness policy (C2SP tlog-policy: pinned witness keys)"
+    )
+    parser.add_argument(
+        "--quorum", type=int, metavar="K", help="how many pinned witnesses must have cosigned"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -489,7 +649,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--deep", action="store_true", help="verify every signature (all cores)")
     audit.add_argument("--json", action="store_true", help="machine-readable report")
+    add_trust_arguments(audit)
+    audit.add_argument(
+        "--token",
+        help="an auditor's API token, for a ledger's URL (default: LEDGER_TOKEN); the full log"
+        " is for auditors only",
+    )
+    add_witness_arguments(audit)
     audit.set_defaults(func=_cmd_audit)
+
+    root = commands.add_parser(
+        "trust-root", help="print this ledger's trust root (publish it apart from the ledger)"
+    )
+    root.set_defaults(func=_cmd_trust_root)
 
     serve = commands.add_parser("serve", help="serve the API (with the background worker)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -527,10 +699,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--bundle", help="its proof bundle (folder with proof.json, or the file)")
     check.add_argument("--did", help="a saved DID document of the issuer (without a bundle)")
     check.add_argument("--at", help="the date to check (YYYY-MM-DD, default today)")
+    add_trust_arguments(check)
+    add_witness_arguments(check)
     check.set_defaults(func=_cmd_verify)
 
     load = commands.add_parser("import", help="load an audited bundle into an empty ledger")
     load.add_argument("directory", help="a bundle folder written by `ledger export`")
+    add_trust_arguments(load)
     load.set_defaults(func=_cmd_import)
 
     views = commands.add_parser("projections", help="read models: status and rebuild")
@@ -542,6 +717,9 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = view_commands.add_parser("rebuild", help="rebuild beside the live one, then swap")
     rebuild.add_argument("name", help="a projection's name, or all (one pass for every one)")
     rebuild.set_defaults(func=_cmd_projections)
+    from ledger.cli_witness import register as register_witness  # witness, monitor
+
+    register_witness(commands)
     return parser
 
 

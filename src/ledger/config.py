@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_ORIGIN = "ledger.efce.local/log"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+MIB = 1024 * 1024
+
+Network = IPv4Network | IPv6Network
 
 
 class ConfigError(ValueError):
@@ -24,7 +28,17 @@ class Settings:
     origin: str = DEFAULT_ORIGIN
     checkpoint_every: int = 10_000
     checkpoint_interval_ms: int = 500
+    witnesses: Path | None = None
+    """A witness policy file (C2SP tlog-policy); its witnesses with a URL cosign checkpoints."""
     auth_failures_per_minute: int = 10
+    max_body_bytes: int = MIB
+    """Largest request body accepted; a larger one is refused (413) before it is read."""
+    trusted_proxies: tuple[Network, ...] = ()
+    """Peers whose X-Forwarded-For is believed; from anyone else the header is ignored."""
+    renders_per_minute: int = 30
+    """Per client: PDFs, credentials and bundles rendered afresh (cached answers are free)."""
+    allow_loose_key_permissions: bool = False
+    """Start even if private key files or their folder are open to other users."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -39,7 +53,12 @@ class Settings:
             origin=env.get("LEDGER_ORIGIN") or DEFAULT_ORIGIN,
             checkpoint_every=_positive(env, "LEDGER_CHECKPOINT_EVERY", 10_000),
             checkpoint_interval_ms=_positive(env, "LEDGER_CHECKPOINT_INTERVAL_MS", 500),
+            witnesses=Path(env["LEDGER_WITNESSES"]) if env.get("LEDGER_WITNESSES") else None,
             auth_failures_per_minute=_positive(env, "LEDGER_AUTH_FAILURES_PER_MINUTE", 10),
+            max_body_bytes=_positive(env, "LEDGER_MAX_BODY_BYTES", MIB),
+            trusted_proxies=_networks(env, "LEDGER_TRUSTED_PROXIES"),
+            renders_per_minute=_positive(env, "LEDGER_RENDERS_PER_MINUTE", 30),
+            allow_loose_key_permissions=_flag(env, "LEDGER_ALLOW_LOOSE_KEY_PERMISSIONS"),
         )
 
     @property
@@ -58,6 +77,48 @@ def _positive(env: Mapping[str, str], key: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{key} has value {text!r}; expected at least 1")
     return value
+
+
+def _networks(env: Mapping[str, str], key: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDR ranges (`10.0.0.5, 172.18.0.0/16`)."""
+    found = []
+    for item in filter(None, (part.strip() for part in env.get(key, "").split(","))):
+        try:
+            found.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{key} has value {item!r}; expected IP addresses or CIDR ranges, comma-separated"
+            ) from None
+    return tuple(found)
+
+
+def _flag(env: Mapping[str, str], key: str) -> bool:
+    text = env.get(key, "").strip().lower()
+    if text in ("", "0", "false", "no"):
+        return False
+    if text in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{key} has value {text!r}; expected 1 or 0")
+
+
+@dataclass(frozen=True)
+class AuditClientLimits:
+    """How much `ledger audit URL` takes from a server it does not trust."""
+
+    max_response_bytes: int = 64 * MIB
+    """Largest single answer read (a page of the log, the key ring, the checkpoint)."""
+    time_limit_s: int = 3600
+    """The whole download, however the server paces it."""
+    read_timeout_s: int = 30
+    """Longest silence from the server while an answer is awaited or read."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AuditClientLimits:
+        return cls(
+            max_response_bytes=_positive(env, "LEDGER_AUDIT_MAX_RESPONSE_BYTES", 64 * MIB),
+            time_limit_s=_positive(env, "LEDGER_AUDIT_TIME_LIMIT_S", 3600),
+            read_timeout_s=_positive(env, "LEDGER_AUDIT_READ_TIMEOUT_S", 30),
+        )
 
 
 @dataclass(frozen=True)

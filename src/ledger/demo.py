@@ -73,8 +73,9 @@ EARLIEST_TODAY = date(2017, 1, 1)
 """The later history needs `today` after 2016 (the expired licence ran from 2014 to 2016)."""
 
 FOUNDATION = "European Foundation for Cluster Excellence"
-REGISTRAR = Actor("efce-registrar", Role.REGISTRAR)
-DATA_PROTECTION = Actor("efce-data-protection", Role.ADMIN)
+# Staff act under pseudonymous staff ids, as through their API tokens (docs/privacy.md).
+REGISTRAR = Actor("staff-7c1e5a9d3b2f4e60", Role.REGISTRAR)
+DATA_PROTECTION = Actor("staff-2d8b6f0a4c9e1b73", Role.ADMIN)
 
 
 # -- the programme -------------------------------------------------------------------------------
@@ -397,7 +398,7 @@ UNASSIGNED: tuple[Participant, ...] = (
 TUTOR_OF = {member.name: team.tutor for team in TEAMS for member in team.members}
 
 ERASED_PARTICIPANT = "Rodrigo Menéndez Tuñón"
-ERASURE_REASON = "erasure of personal data requested by the person"
+ERASURE_REASON = "request"  # a code: the person asked (GDPR article 17(1))
 
 
 # -- later history (invented, dated relative to today) ------------------------------------------

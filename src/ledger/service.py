@@ -7,8 +7,8 @@ effect default to today and may be in the past (recording late), never in the fu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
@@ -48,6 +48,7 @@ from ledger.domain.enrolment import (
 )
 from ledger.domain.errors import Conflict, InvalidCommand, NotFound, RuleViolation
 from ledger.domain.person import (
+    ERASURE_REASONS,
     CourseDelivered,
     NamePublicationChanged,
     Person,
@@ -73,6 +74,7 @@ from ledger.domain.project import (
     TeamMemberAssigned,
     TutorAssigned,
 )
+from ledger.domain.values import PersonalText
 
 MAX_TEXT = 500
 
@@ -85,6 +87,8 @@ class Repository(Protocol):
     def exists(self, aggregate_id: UUID) -> bool: ...
 
     def save(self, *aggregates: Any) -> list[int]: ...
+
+    def forget_cached(self) -> None: ...
 
 
 class PersonalData(Protocol):
@@ -112,6 +116,19 @@ def _text(name: str, value: str, *, optional: bool = False) -> str:
     if len(cleaned) > MAX_TEXT:
         raise InvalidCommand(name, f"must be at most {MAX_TEXT} characters")
     return cleaned
+
+
+def _about(person: str, name: str, value: str) -> PersonalText:
+    """Checked free text about `person`: encrypted under their data key, shredded with it."""
+    return PersonalText(_text(name, value), person)
+
+
+def _tutors_note(project: FieldProject, text: str) -> PersonalText:
+    """A sign-off note or return reason is its tutor's own words (R3: only the tutor writes
+    them), so it is their personal data and erasing the tutor shreds it."""
+    if project.tutor_id is None:
+        raise RuleViolation("R3", "the project has no tutor to sign it off or return it")
+    return PersonalText(text, project.tutor_id)
 
 
 def _names(name: str, values: Sequence[str]) -> tuple[str, ...]:
@@ -337,14 +354,21 @@ class LedgerService:
         return self._save(str(person.id), person)
 
     def erase_person(self, actor: Actor, person_id: str, reason: str) -> Receipt:
-        """Erasure on request: the key is destroyed; the history stays verifiable."""
+        """Erasure: the key is destroyed; the history stays verifiable. `reason` is a code of
+        ERASURE_REASONS, never free text (which would outlive the erasure in the log)."""
         now = self.clock.now()
+        if reason not in ERASURE_REASONS:
+            raise InvalidCommand(
+                "reason",
+                f"{reason!r} is not an erasure reason code: one of {', '.join(ERASURE_REASONS)}",
+            )
         person = self.person(person_id)
         if person.erased:
             raise Conflict("the person's data is already erased")
-        person.record(PersonalDataErased, actor, now, reason=_text("reason", reason))
+        person.record(PersonalDataErased, actor, now, reason=reason)
         receipt = self._save(str(person.id), person)
         self.personal_data.destroy(str(person.id))
+        self.repo.forget_cached()
         return receipt
 
     # -- enrolment and attendance ------------------------------------------------------------
@@ -376,7 +400,13 @@ class LedgerService:
         enrolment = self.enrolment(programme_id, person_id)
         if not enrolment.active:
             raise Conflict("the enrolment is already withdrawn")
-        enrolment.record(EnrolmentWithdrawn, actor, now, day, reason=_text("reason", reason))
+        enrolment.record(
+            EnrolmentWithdrawn,
+            actor,
+            now,
+            day,
+            reason=_about(enrolment.person_id, "reason", reason),
+        )
         return self._save(str(enrolment.id), enrolment)
 
     def record_attendance(
@@ -486,7 +516,8 @@ class LedgerService:
             project.tutor_id is not None,
             self.policy_for(project.programme_id),
         )
-        project.record(ProjectSignedOff, actor, now, day, note=_text("note", note, optional=True))
+        note = _text("note", note, optional=True)
+        project.record(ProjectSignedOff, actor, now, day, note=_tutors_note(project, note))
         return self._save(str(project.id), project)
 
     def return_project(
@@ -495,8 +526,36 @@ class LedgerService:
         now, day = self._day(on)
         project = self.project(project_id)
         rules.r3_sign_off_actor(actor, project.tutor_id)
-        project.record(ProjectReturned, actor, now, day, reason=_text("reason", reason))
+        reason = _text("reason", reason)
+        project.record(ProjectReturned, actor, now, day, reason=_tutors_note(project, reason))
         return self._save(str(project.id), project)
+
+    # -- impartiality ----------------------------------------------------------------------
+
+    def _case(
+        self, person_id: str, project: FieldProject | None, evidence: Iterable[str] = ()
+    ) -> rules.Case:
+        """Who has a part in a decision about `person_id` (R10, R11)."""
+        person = self.person(person_id)
+        return rules.Case(
+            concerns=person_id,
+            tutors=frozenset(
+                [project.tutor_id] if project is not None and project.tutor_id else []
+            ),
+            teachers=frozenset(d.observed_by for d in person.deliveries if d.observed_by),
+            evidence_recorders=frozenset(evidence),
+        )
+
+    def _certificate_case(self, cert: Certificate, evidence: Iterable[str] = ()) -> rules.Case:
+        """The case behind a certificate: its holder, and the field project that led to it
+        (through the licence and the qualification it rests on)."""
+        found: Certificate = cert
+        if isinstance(found, InstructorCertification):
+            found = self.licence(found.licence_id)
+        if isinstance(found, Licence):
+            found = self.certificate(found.qualification_id)
+        project = self.project(found.project_id) if isinstance(found, Qualification) else None
+        return self._case(cert.holder_id, project, evidence)
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -511,7 +570,7 @@ class LedgerService:
         evidence = set(enrolment.attendance_recorders)
         if project is not None and project.signed_off_by:
             evidence.add(project.signed_off_by)
-        rules.r10_decision(actor, evidence)
+        rules.r10_decision(actor, self._case(enrolment.person_id, project, evidence))
         rules.r4_associate_trainer(enrolment.active, enrolment.certificate_id is not None)
         rules.r2_attendance(enrolment.weeks_attended, programme.policy)
         rules.r3_signed_off_by_tutor(
@@ -555,7 +614,9 @@ class LedgerService:
         person = self.person(qualification.holder_id)
         policy = self.policy_for(qualification.programme_id)
         courses = person.courses_between(qualification.awarded_on, day)
-        rules.r10_decision(actor, {d.recorded_by for d in courses})
+        rules.r10_decision(
+            actor, self._certificate_case(qualification, {d.recorded_by for d in courses})
+        )
         rules.r5_licence(
             has_qualification=qualification.awarded_on <= day,
             courses_delivered=len(courses),
@@ -589,7 +650,7 @@ class LedgerService:
         licence = self.licence(certificate_id)
         person = self.person(licence.holder_id)
         courses = person.courses_between(licence.term_starts_on, day)
-        rules.r10_decision(actor, {d.recorded_by for d in courses})
+        rules.r10_decision(actor, self._certificate_case(licence, {d.recorded_by for d in courses}))
         new_until = rules.r6_renewal(
             day,
             licence.valid_until,
@@ -612,7 +673,7 @@ class LedgerService:
     ) -> Receipt:
         now, day = self._day(on)
         licence = self.licence(certificate_id)
-        rules.r10_decision(actor, ())
+        rules.r10_decision(actor, self._certificate_case(licence))
         rules.r8_not_revoked(licence.status_on(day) == "revoked", "suspended")
         rules.r7_suspension(reason, day, until, self.policy_for(licence.programme_id))
         status = licence.status_on(day)
@@ -620,7 +681,14 @@ class LedgerService:
             raise Conflict(
                 f"the licence is {status} on {day}; only a valid licence can be suspended"
             )
-        licence.record(LicenceSuspended, actor, now, day, reason=reason.strip(), until=until)
+        licence.record(
+            LicenceSuspended,
+            actor,
+            now,
+            day,
+            reason=PersonalText(reason.strip(), licence.holder_id),
+            until=until,
+        )
         return self._save(licence.certificate_id, licence)
 
     def reinstate_licence(
@@ -628,7 +696,7 @@ class LedgerService:
     ) -> Receipt:
         now, day = self._day(on)
         licence = self.licence(certificate_id)
-        rules.r10_decision(actor, ())
+        rules.r10_decision(actor, self._certificate_case(licence))
         rules.r8_not_revoked(licence.revoked_on is not None, "reinstated")
         if licence.active_suspension(day) is None:
             raise Conflict(f"the licence is not suspended on {day}")
@@ -646,7 +714,7 @@ class LedgerService:
     ) -> Receipt:
         now, day = self._day(on)
         licence = self.licence(certificate_id)
-        rules.r10_decision(actor, ())
+        rules.r10_decision(actor, self._certificate_case(licence))
         rules.r8_not_revoked(licence.revoked_on is not None, "changed")
         new_regions, new_languages = _names("regions", regions), _names("languages", languages)
         if not new_regions or not new_languages:
@@ -664,7 +732,7 @@ class LedgerService:
             day,
             regions=new_regions,
             languages=new_languages,
-            reason=_text("reason", reason),
+            reason=_about(licence.holder_id, "reason", reason),
         )
         return self._save(licence.certificate_id, licence)
 
@@ -673,15 +741,19 @@ class LedgerService:
     ) -> Receipt:
         now, day = self._day(on)
         licence = self.licence(certificate_id)
-        rules.r10_decision(actor, ())
+        rules.r10_decision(actor, self._certificate_case(licence))
         rules.r8_revocation(reason, licence.revoked_on is not None)
-        licence.record(LicenceRevoked, actor, now, day, reason=reason.strip())
+        licence.record(
+            LicenceRevoked, actor, now, day, reason=PersonalText(reason.strip(), licence.holder_id)
+        )
         return self._save(licence.certificate_id, licence)
 
     def _instructor_term(self, actor: Actor, licence: Licence, day: date) -> date:
         """R10 and R9 for an instructor decision on the holder of `licence`; the new end date."""
         person = self.person(licence.holder_id)
-        rules.r10_decision(actor, {d.recorded_by for d in person.deliveries})
+        rules.r10_decision(
+            actor, self._certificate_case(licence, {d.recorded_by for d in person.deliveries})
+        )
         return rules.r9_instructor(
             licence.status_on(day) == "valid",
             licence.valid_from,
@@ -724,9 +796,11 @@ class LedgerService:
     ) -> Receipt:
         now, day = self._day(on)
         cert = self.instructor(certificate_id)
-        rules.r10_decision(actor, ())
+        rules.r10_decision(actor, self._certificate_case(cert))
         rules.r8_revocation(reason, cert.revoked_on is not None)
-        cert.record(InstructorRevoked, actor, now, day, reason=reason.strip())
+        cert.record(
+            InstructorRevoked, actor, now, day, reason=PersonalText(reason.strip(), cert.holder_id)
+        )
         return self._save(cert.certificate_id, cert)
 
     # -- appeals ---------------------------------------------------------------------------
@@ -762,7 +836,7 @@ class LedgerService:
             decided_by=decision.decided_by,
             decided_on=decision.decided_on,
             appellant_id=cert.holder_id,
-            grounds=_text("grounds", grounds),
+            grounds=_about(cert.holder_id, "grounds", grounds),
         )
         return self._save(str(appeal.id), appeal)
 
@@ -780,9 +854,17 @@ class LedgerService:
             raise Conflict(f"the appeal is already decided ({appeal.outcome})")
         if outcome not in ("upheld", "rejected"):
             raise InvalidCommand("outcome", "must be 'upheld' or 'rejected'")
-        rules.r11_panel(actor, appeal.decided_by)
+        case = self._certificate_case(self.certificate(appeal.certificate_id))
+        rules.r11_panel(
+            actor, appeal.decided_by, replace(case, appellants=frozenset({appeal.lodged_by}))
+        )
         appeal.record(
-            AppealDecided, actor, now, day, outcome=outcome, reasoning=_text("reasoning", reasoning)
+            AppealDecided,
+            actor,
+            now,
+            day,
+            outcome=outcome,
+            reasoning=_about(appeal.appellant_id, "reasoning", reasoning),
         )
         return self._save(str(appeal.id), appeal)
 

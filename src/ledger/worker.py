@@ -109,6 +109,26 @@ class BackgroundWorker:
             leadership.release()
 
     def _work(self, leadership: _Leadership) -> None:
+        witnessing = self._start_witnessing()
+        try:
+            self._sequence_and_project(leadership)
+        finally:
+            if witnessing is not None:
+                witnessing[0].set()
+                witnessing[1].join(15)
+
+    def _start_witnessing(self) -> tuple[threading.Event, threading.Thread] | None:
+        """Witness submission runs on its own thread: a slow witness never delays the log."""
+        if self.runtime.witnessing is None:
+            return None
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.runtime.witnessing.run, args=(stop,), name="ledger-witnessing", daemon=True
+        )
+        thread.start()
+        return stop, thread
+
+    def _sequence_and_project(self, leadership: _Leadership) -> None:
         sequencer, runner = self.runtime.sequencer, self.runtime.runner
         checks = 0
         while not self.stop_event.is_set():

@@ -16,6 +16,7 @@ EXPECTED = {
     "GET /verify/{id} JSON",
     "GET /verify/{id} p99",
     "GET /verify/{id} throughput",
+    "GET /verify/{id} p50 while 32 clients ask for PDFs",
     "peak RSS of the server",
     "time travel",
     "live audit",

@@ -178,13 +178,22 @@ def test_ledger_verify_works_offline_and_fails_as_it_should(
     assert sealed.stdout.strip() not in ("", "0")  # inside, the server cannot be reached
 
     valid = save(server, certificates["valid"][0], tmp_path / "valid")
-    passed = offline_verify(valid, "credential.json", "--bundle", "bundle")
+    (valid / "trust-root.json").write_text(
+        (server.settings.keys_dir / "trust-root.json").read_text()
+    )
+    unpinned = offline_verify(valid, "credential.json", "--bundle", "bundle")
+    assert unpinned.returncode == 3, unpinned.stdout + unpinned.stderr
+    assert "CONSISTENT, NOT PINNED" in unpinned.stdout
+    assert "VALID:" not in unpinned.stdout
+    passed = offline_verify(
+        valid, "credential.json", "--bundle", "bundle", "--trust", "trust-root.json"
+    )
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "PASS proof" in passed.stdout
+    assert "PASS keys: key ring derived from 1 key-history records" in passed.stdout
+    assert "PASS trust root: the genesis is the trust root's (sha256:" in passed.stdout
     assert "PASS log: issuing event proven at log position" in passed.stdout
-    assert passed.stdout.strip().endswith(
-        f"status valid on {passed.stdout.strip().split(' on ')[-1]}"
-    )
+    assert passed.stdout.strip().splitlines()[-1].startswith("VALID: status valid on ")
 
     revoked = save(server, certificates["revoked"][0], tmp_path / "revoked")
     failed = offline_verify(revoked, "credential.json", "--bundle", "bundle")

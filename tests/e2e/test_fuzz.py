@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,7 +86,8 @@ def test_generated_requests_never_fail_the_server(fuzz_server: Server) -> None:
         path = operation.path
         decision = any(w in path for w in ("licences", "qualif", "decision", "instructor"))
         role = Role.COMMITTEE if decision else Role.ADMIN
-        token = fuzz_server.token(f"fuzz-{role}", role)
+        person = str(uuid.uuid4()) if role is Role.COMMITTEE else None
+        token = fuzz_server.token(f"fuzz-{role}", role, person)
         headers = {"Authorization": f"Bearer {token}"} if path.startswith("/v1") else {}
         fuzz_operation(operation, fuzz_server.base, headers)
 

@@ -34,11 +34,26 @@ def verify(server: Server, certificate: str) -> dict[str, Any]:
     return answer
 
 
+def settled(server: Server, certificate: str) -> httpx.Response:
+    """The verification answer once a checkpoint covers the newest record: until then the next
+    checkpoint (signed within half a second) changes the answer's proof, and so its tag."""
+    previous = None
+    for _ in range(50):
+        answer = httpx.get(
+            f"{server.base}/verify/{certificate}", headers={"Accept": "application/json"}
+        )
+        if previous is not None and answer.headers["ETag"] == previous.headers["ETag"]:
+            return answer
+        previous = answer
+        time.sleep(0.6)
+    raise AssertionError(f"the answer for {certificate} kept changing")
+
+
 def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
     today = date.today()
     registrar = server.client(server.token("ana", Role.REGISTRAR))
-    committee = server.client(server.token("bo", Role.COMMITTEE))
-    panel = server.client(server.token("chiara", Role.COMMITTEE))
+    committee = server.client(server.token("bo", Role.COMMITTEE, str(uuid.uuid4())))
+    panel = server.client(server.token("chiara", Role.COMMITTEE, str(uuid.uuid4())))
     start = date(2012, 12, 3)
     programme = post(
         registrar,
@@ -153,7 +168,7 @@ def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
         "Maria Example",
         str(granted_on),
     )
-    first = httpx.get(f"{server.base}/verify/{licence}", headers={"Accept": "application/json"})
+    first = settled(server, licence)
     tag = first.headers["ETag"]
     assert first.headers["Cache-Control"] == "public, max-age=5"
     again = httpx.get(
@@ -327,9 +342,8 @@ def test_the_same_post_sent_five_times_at_once_appends_one_event(server: Server)
         import time
 
         time.sleep(0.1)
-    entries = httpx.get(f"{server.base}/log/entries", params={"start": 0, "end": 10**6}).json()[
-        "entries"
-    ]
+    auditor = server.client(server.token("idem-auditor", Role.AUDITOR))
+    entries = auditor.get("/log/entries", params={"start": 0, "end": 10**6}).json()["entries"]
     assert len(entries) == size_before + 1
     reused = registrar.post(
         "/v1/people", json={**body, "name": "Other"}, headers={"Idempotency-Key": "same-key-1"}
@@ -359,20 +373,49 @@ def test_ledger_audit_url_verifies_a_running_ledger_from_its_public_log(server: 
     size = 0
     for _ in range(50):
         checkpoint = httpx.get(f"{server.base}/log/checkpoint")
-        if checkpoint.status_code == 200 and int(checkpoint.text.splitlines()[1]) >= 30:
+        # 30 people and the key-ring genesis at position 0
+        if checkpoint.status_code == 200 and int(checkpoint.text.splitlines()[1]) >= 31:
             size = int(checkpoint.text.splitlines()[1])
             break
         time.sleep(0.1)
-    audited = subprocess.run(
-        [sys.executable, "-m", "ledger", "audit", server.base, "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    # The trust root comes from the ledger's owner (here: its key folder), never from the server.
+    trust = server.settings.keys_dir / "trust-root.json"
+    served = httpx.get(f"{server.base}/log/trust-root")
+    assert served.status_code == 200
+    assert served.text == trust.read_text()
+    assert served.headers["x-trust-root-fingerprint"].startswith("sha256:")
+
+    token = server.token("url-auditor", Role.AUDITOR)
+
+    def audit(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ledger",
+                "audit",
+                server.base,
+                "--json",
+                "--token",
+                token,
+                *extra,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    unpinned = audit()
+    assert unpinned.returncode == 3, unpinned.stdout + unpinned.stderr
+    assert json.loads(unpinned.stdout)["pinned"] is False
+    audited = audit("--trust", str(trust))
     assert audited.returncode == 0, audited.stdout + audited.stderr
     report = json.loads(audited.stdout)
     assert (report["ok"], report["records"], report["newest_checkpoint"]) == (True, size, size)
+    assert report["trust_root"] == served.headers["x-trust-root-fingerprint"]
+    assert report["key_history_records"] == 1
+    assert any("projection digests" in item for item in report["not_checked"])
 
 
 def test_server_logs_are_json_without_personal_data_or_secrets(server: Server) -> None:
@@ -415,7 +458,7 @@ def qualify(server: Server, names: tuple[str, ...]) -> list[tuple[str, str]]:
     """Over HTTP: one programme, one project, and Associate Trainers named `names`; returns
     (person id, certificate id) for each."""
     registrar = server.client(server.token("ana", Role.REGISTRAR))
-    committee = server.client(server.token("bo", Role.COMMITTEE))
+    committee = server.client(server.token("bo", Role.COMMITTEE, str(uuid.uuid4())))
     person_body = {"email": "t@example.org", "organisation": "A", "region": "R", "country": "C"}
     tutor_id = post(registrar, "/v1/people", {"name": "T", **person_body})["id"]
     tutor = server.client(server.token("tom", Role.TUTOR, tutor_id))

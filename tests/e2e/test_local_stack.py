@@ -32,6 +32,7 @@ STACK = ROOT / "deploy" / "local-stack.sh"
 LEDGER = Path(sys.executable).with_name("ledger")
 WRITES = 1000
 HALF = WRITES // 2
+GENESIS = 1  # the key-ring genesis, log position 0, written when the ledger first opens
 # Written while no worker runs: each answers only after waiting (3 s) for the read models.
 WHILE_DOWN = 16
 ORIGIN = "stack.test/log"
@@ -195,7 +196,7 @@ def test_local_stack_takes_1000_writes_survives_a_killed_worker_and_audits_clean
         # First half over both API processes, with the worker running.
         first_half = write_people(stack, token, range(0, HALF))
         assert statuses(first_half) == [201] * HALF
-        wait_until(lambda: stack.log_size() == HALF, 60, f"log size {HALF}")
+        wait_until(lambda: stack.log_size() == GENESIS + HALF, 60, f"log size {GENESIS + HALF}")
 
         # The worker dies without warning. The API processes still take writes (stored and
         # signed, answered as not yet projected) but, running no background work themselves,
@@ -205,7 +206,7 @@ def test_local_stack_takes_1000_writes_survives_a_killed_worker_and_audits_clean
         while_down = write_people(stack, token, range(HALF, HALF + WHILE_DOWN))
         assert while_down == [(201, False)] * WHILE_DOWN
         time.sleep(1.5)  # three checkpoint intervals: an API process would have sequenced
-        assert stack.log_size() == HALF
+        assert stack.log_size() == GENESIS + HALF
 
         # `start` again starts only what is missing: the worker.
         restarted = stack.run("start")
@@ -221,7 +222,7 @@ def test_local_stack_takes_1000_writes_survives_a_killed_worker_and_audits_clean
 
         rest = write_people(stack, token, range(HALF + WHILE_DOWN, WRITES))
         assert statuses(rest) == [201] * (WRITES - HALF - WHILE_DOWN)
-        wait_until(lambda: stack.log_size() == WRITES, 60, f"log size {WRITES}")
+        wait_until(lambda: stack.log_size() == GENESIS + WRITES, 60, f"log size {WRITES}")
 
         def projections_caught_up() -> bool:
             status = stack.ledger("projections", "status", "--json")
@@ -240,11 +241,12 @@ def test_local_stack_takes_1000_writes_survives_a_killed_worker_and_audits_clean
     status = stack.ledger("projections", "status", "--json")
     assert status.returncode == 0, status.stderr
     live = {p["name"]: p for p in json.loads(status.stdout)}
-    assert {p["position"] for p in live.values()} == {WRITES}
+    assert {p["position"] for p in live.values()} == {GENESIS + WRITES}
 
     audit = stack.ledger("audit", "--live", "--json")
     assert audit.returncode == 0, audit.stdout[-2000:] + audit.stderr[-2000:]
-    assert json.loads(audit.stdout)["records"] == WRITES
+    assert json.loads(audit.stdout)["records"] == GENESIS + WRITES
+    assert json.loads(audit.stdout)["pinned"] is True  # by the ledger's own trust root
 
     settings = Settings(
         data_dir=folder / "data", keys_dir=folder / "keys", database_url=url, origin=ORIGIN
@@ -266,9 +268,10 @@ def test_local_stack_takes_1000_writes_survives_a_killed_worker_and_audits_clean
     )
     assert backup.returncode == 0, backup.stderr[-2000:]
     (bundle,) = [p for p in (tmp_path / "bundles").iterdir() if p.is_dir()]
-    bundle_audit = stack.ledger("audit", str(bundle), "--json")
+    trust = folder / "keys" / "trust-root.json"
+    bundle_audit = stack.ledger("audit", str(bundle), "--json", "--trust", str(trust))
     assert bundle_audit.returncode == 0, bundle_audit.stdout[-2000:]
-    assert json.loads(bundle_audit.stdout)["records"] == WRITES
+    assert json.loads(bundle_audit.stdout)["records"] == GENESIS + WRITES
 
 
 def _server_programs() -> bool:

@@ -64,18 +64,34 @@ def test_an_export_audits_clean_with_the_database_gone_and_fails_on_one_changed_
     exported = ledger_cli("export", str(tmp_path / "bundle"), env=env, cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     assert "exported" in exported.stdout
+    root = ledger_cli("trust-root", env=env, cwd=tmp_path)
+    assert root.returncode == 0, root.stderr
     ledger.store.close()
     drop_database(ledger.settings)
 
     elsewhere = tmp_path / "auditor"
     elsewhere.mkdir()
     shutil.copytree(tmp_path / "bundle", elsewhere / "bundle")
+    (elsewhere / "trust-root.json").write_text(root.stdout)
     bare = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
-    passed = ledger_cli("audit", "bundle", env=bare, cwd=elsewhere)
+    unpinned = ledger_cli("audit", "bundle", env=bare, cwd=elsewhere)
+    assert unpinned.returncode == 3, unpinned.stdout + unpinned.stderr
+    assert "PASS" not in unpinned.stdout
+    assert "NOT PINNED" in unpinned.stdout
+    passed = ledger_cli("audit", "bundle", "--trust", "trust-root.json", env=bare, cwd=elsewhere)
     assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert "PASS" in passed.stdout
+    assert passed.stdout.startswith("PASS: ")
     as_json = json.loads(
-        ledger_cli("audit", "bundle", "--json", "--deep", env=bare, cwd=elsewhere).stdout
+        ledger_cli(
+            "audit",
+            "bundle",
+            "--json",
+            "--deep",
+            "--trust",
+            "trust-root.json",
+            env=bare,
+            cwd=elsewhere,
+        ).stdout
     )
     assert as_json["ok"] is True
     assert as_json["records"] == as_json["newest_checkpoint"] >= 300

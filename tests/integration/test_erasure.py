@@ -84,7 +84,7 @@ def test_erasure_leaves_a_verifiable_history_without_personal_data(ledger: Ledge
     assert key is not None
     assert holds(database_bytes(ledger), key)
 
-    service.erase_person(REGISTRAR, person, "erasure request under GDPR art. 17")
+    service.erase_person(REGISTRAR, person, "request")
 
     store = open_store(ledger.settings, verify_all=True)
     try:

@@ -10,6 +10,7 @@ import pytest
 
 from ledger.domain.certificates import LicenceSuspended
 from ledger.domain.errors import Conflict
+from ledger.domain.values import PersonalText
 from ledger.integrity.merkle import (
     consistency_proof_node_ids,
     inclusion_proof_node_ids,
@@ -54,7 +55,7 @@ def test_leaf_indices_are_dense_in_commit_order_even_across_failed_writes(
         COMMITTEE,
         runtime.clock.now(),
         date(2015, 1, 10),
-        reason="b",
+        reason=PersonalText("b", stale.holder_id),
         until=date(2015, 2, 1),
     )
     with pytest.raises(Conflict):

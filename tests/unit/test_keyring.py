@@ -1,16 +1,16 @@
-"""The key ring on disk: private keys 0600, rotation windows, compromise marks."""
+"""The key ring on disk: private keys 0600, ids checked, the CLI (rotation is in the log)."""
 
 from __future__ import annotations
 
 import stat
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from ledger.cli import main
 from ledger.integrity.errors import KeyringError
-from ledger.integrity.keyring import KeyDirectory, init_keyring, mark_compromised, rotate_key
+from ledger.integrity.keyring import KeyDirectory, init_keyring
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -34,29 +34,6 @@ def test_the_gitignore_keeps_private_keys_out_of_the_repository() -> None:
     assert all(rule.startswith("!") and "private" not in rule for rule in rules[1:])
 
 
-def test_rotation_closes_the_old_window_and_opens_a_new_one(tmp_path: Path) -> None:
-    keys = KeyDirectory(tmp_path)
-    old = init_keyring(keys, "ledger.test/log", T0).current("records", T0)
-    fresh = rotate_key(keys, "records", T0 + timedelta(days=30))
-    keyring = keys.load()
-    assert keyring.get(old.kid).valid_until == T0 + timedelta(days=30)
-    assert keyring.current("records", T0 + timedelta(days=1)).kid == old.kid
-    assert keyring.current("records", T0 + timedelta(days=31)).kid == fresh.kid
-    with pytest.raises(KeyringError, match="expired at"):
-        keyring.get(old.kid).check_signing_time(T0 + timedelta(days=31))
-    assert keys.signer(fresh).public_key == fresh.public_key
-
-
-def test_a_compromise_mark_distrusts_signatures_from_that_time(tmp_path: Path) -> None:
-    keys = KeyDirectory(tmp_path)
-    key = init_keyring(keys, "ledger.test/log", T0).current("records", T0)
-    mark_compromised(keys, key.kid, T0 + timedelta(days=2))
-    marked = keys.load().get(key.kid)
-    marked.check_signing_time(T0 + timedelta(days=1))
-    with pytest.raises(KeyringError, match="is compromised from"):
-        marked.check_signing_time(T0 + timedelta(days=2))
-
-
 def test_a_tampered_key_ring_entry_is_refused(tmp_path: Path) -> None:
     keys = KeyDirectory(tmp_path)
     init_keyring(keys, "ledger.test/log", T0)
@@ -67,7 +44,11 @@ def test_a_tampered_key_ring_entry_is_refused(tmp_path: Path) -> None:
         keys.load()
 
 
-def test_cli_keys_init_rotate_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_keys_init_rotate_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
     folder = str(tmp_path / "k")
     assert main(["keys", "--keys-dir", folder, "init", "--origin", "ledger.test/log"]) == 0
     assert main(["keys", "--keys-dir", folder, "init"]) == 1

@@ -51,9 +51,9 @@ def test_r2_with_a_programme_specific_threshold() -> None:
         (lambda: rules.r7_suspension("x", date(2015, 1, 1), date(2015, 7, 2), P), "R7"),
         (lambda: rules.r8_revocation("", False), "R8"),
         (lambda: rules.r9_instructor(True, date(2014, 3, 3), date(2015, 4, 1), 0, P), "R9"),
-        (lambda: rules.r10_decision(Actor("t", Role.TUTOR), ()), "R10"),
+        (lambda: rules.r10_decision(Actor("t", Role.TUTOR), rules.Case("p")), "R10"),
         (lambda: rules.r11_lodge(date(2015, 1, 1), date(2015, 2, 1), P), "R11"),
-        (lambda: rules.r11_panel(COMMITTEE, "c1"), "R11"),
+        (lambda: rules.r11_panel(COMMITTEE, "c1", rules.Case("p")), "R11"),
     ],
 )
 def test_a_blocked_command_names_its_rule(call: object, rule: str) -> None:
@@ -78,9 +78,9 @@ def test_a_blocked_command_names_its_rule(call: object, rule: str) -> None:
         lambda: rules.r7_suspension("x", date(2015, 1, 1), date(2015, 7, 1), P),
         lambda: rules.r8_revocation("fraud", False),
         lambda: rules.r9_instructor(True, date(2014, 3, 3), date(2015, 3, 3), 1, P),
-        lambda: rules.r10_decision(COMMITTEE, {"registrar"}),
+        lambda: rules.r10_decision(COMMITTEE, rules.Case("p", evidence_recorders=frozenset({"r"}))),
         lambda: rules.r11_lodge(date(2015, 1, 1), date(2015, 1, 31), P),
-        lambda: rules.r11_panel(Actor("c2", Role.COMMITTEE), "c1"),
+        lambda: rules.r11_panel(Actor("c2", Role.COMMITTEE), "c1", rules.Case("p")),
     ],
 )
 def test_the_allowed_case_passes(call: object) -> None:
@@ -94,3 +94,35 @@ def test_r6_renewal_extends_from_the_previous_expiry_or_the_renewal_date() -> No
     assert rules.r6_renewal(date(2017, 3, 1), date(2016, 12, 31), 2, False, P) == date(2019, 2, 28)
     with pytest.raises(RuleViolation, match="^R6: renewal closed on 2017-12-31"):
         rules.r6_renewal(date(2018, 1, 1), date(2016, 12, 31), 2, False, P)
+
+
+CASE = rules.Case(
+    "holder",
+    tutors=frozenset({"tutor"}),
+    teachers=frozenset({"faculty"}),
+    appellants=frozenset({"lodger"}),
+    evidence_recorders=frozenset({"recorder"}),
+)
+
+
+@pytest.mark.parametrize(
+    ("person", "reason"),
+    [
+        ("holder", "holder is the person the decision concerns"),
+        ("tutor", "tutor tutored the field project of the person concerned"),
+        ("faculty", "faculty taught the person concerned"),
+        ("lodger", "lodger lodged an appeal in this case"),
+        ("recorder", "recorder recorded evidence for this decision"),
+    ],
+)
+def test_r10_and_r11_block_everyone_with_a_part_in_the_case(person: str, reason: str) -> None:
+    actor = Actor(person, Role.COMMITTEE)
+    with pytest.raises(RuleViolation, match=f"^R10: {reason}"):
+        rules.r10_decision(actor, CASE)
+    with pytest.raises(RuleViolation, match=f"^R11: {reason}"):
+        rules.r11_panel(actor, "decider", CASE)
+
+
+def test_r10_and_r11_admit_a_committee_member_with_no_part_in_the_case() -> None:
+    rules.r10_decision(Actor("outsider", Role.COMMITTEE), CASE)
+    rules.r11_panel(Actor("outsider", Role.COMMITTEE), "decider", CASE)

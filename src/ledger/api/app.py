@@ -12,11 +12,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.api import problems
+from ledger.api import docs, problems
 from ledger.api.auth import FailureLimiter, TokenStore
+from ledger.api.body_limit import BodyLimit
 from ledger.api.deps import AppState
 from ledger.api.idempotency import IdempotencyStore
-from ledger.api.routes import commands, credentials, log, ops, queries, verify
+from ledger.api.renders import RenderBudget, RenderCache
+from ledger.api.routes import commands, credentials, log, ops, queries, register, verify
+from ledger.api.security_headers import SecurityHeaders
 from ledger.config import Settings
 from ledger.runtime import Runtime, open_runtime
 from ledger.worker import BackgroundWorker
@@ -42,16 +45,21 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         description=(
             "Every step of a trainer's path is a signed event; certificates are verifiable by "
             "anyone; auditors replay the whole history. Commands under /v1 need a bearer token "
-            "(`ledger token create`); /verify, /log and /.well-known are public."
+            "(`ledger token create`); /verify, /credentials, /register, /.well-known and the log's "
+            "checkpoints, keys, leaf hashes and proofs are public; the full log (/log/entries) is "
+            "for auditors (docs/privacy.md)."
         ),
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # served from packaged assets by ledger.api.docs
+        redoc_url=None,
     )
     app.state.ledger = AppState(
         runtime=runtime,
         tokens=TokenStore(runtime.db),
         idempotency=IdempotencyStore(runtime.db),
         limiter=FailureLimiter(runtime.settings.auth_failures_per_minute),
+        renders=RenderCache(RenderBudget(runtime.settings.renders_per_minute)),
         worker=worker,
     )
     with runtime.db.read() as tx:
@@ -67,12 +75,18 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         commands.router,
         queries.router,
         verify.router,
+        register.router,
         credentials.router,
         log.router,
         ops.router,
+        docs.router,
     )
     for router in routers:
         app.include_router(router)
+
+    # The size limit runs before any route reads the body (and so before authentication); it
+    # sits inside `observe`, so the refusals are counted and its 413 reaches the handlers.
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
 
     @app.middleware("http")
     async def observe(
@@ -96,6 +110,8 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         )
         return response
 
+    # Added last, so it runs first: the security headers go on every answer, refusals included.
+    app.add_middleware(SecurityHeaders)
     return app
 
 

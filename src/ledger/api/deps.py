@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ledger.api.auth import FailureLimiter, Principal, TokenStore
+from ledger.api.auth import PERSONAL_ROLES, FailureLimiter, Principal, TokenStore
+from ledger.api.client_address import client_of
 from ledger.api.idempotency import IdempotencyStore
 from ledger.api.problems import Problem
+from ledger.api.renders import RenderCache
 from ledger.domain.actors import Role
 from ledger.runtime import Runtime
 from ledger.service import LedgerService, Receipt
@@ -26,7 +28,12 @@ class AppState:
     tokens: TokenStore
     idempotency: IdempotencyStore
     limiter: FailureLimiter
+    renders: RenderCache
     worker: BackgroundWorker | None = None  # in this process, if it runs one
+
+    def client(self, request: Request) -> str:
+        """The client's address (X-Forwarded-For believed only from trusted proxies)."""
+        return client_of(request, self.runtime.settings.trusted_proxies)
 
 
 async def state(request: Request) -> AppState:
@@ -42,7 +49,20 @@ def principal(
     app: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    client = request.client.host if request.client else "unknown"
+    """The token's holder. A valid token is always admitted: the limit on failures applies
+    only to requests without one, so others' failures never lock a valid token out."""
+    found = app.tokens.authenticate(credentials.credentials) if credentials else None
+    if found is not None:
+        if found.role in PERSONAL_ROLES and not found.person_id:
+            raise Problem(
+                403,
+                "token-without-person",
+                "Token names no person",
+                f"a {found.role} token must be bound to the person who acts with it; revoke"
+                " it and create a new one with --person",
+            )
+        return found
+    client = app.client(request)
     wait = app.limiter.retry_after(client)
     if wait:
         raise Problem(
@@ -60,17 +80,14 @@ def principal(
             "send Authorization: Bearer <token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    found = app.tokens.authenticate(credentials.credentials)
-    if found is None:
-        app.limiter.fail(client)
-        raise Problem(
-            401,
-            "unauthorized",
-            "Invalid token",
-            "the token is unknown or revoked",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return found
+    app.limiter.fail(client)
+    raise Problem(
+        401,
+        "unauthorized",
+        "Invalid token",
+        "the token is unknown or revoked",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def allow(*roles: Role) -> Callable[..., Principal]:

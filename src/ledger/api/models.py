@@ -274,6 +274,11 @@ class Entries(BaseModel):
     entries: list[dict[str, Any]]
 
 
+class LeafHashes(BaseModel):
+    start: int
+    hashes: list[str]
+
+
 class ProofOut(BaseModel):
     proof: list[str]
     index: int | None = None

@@ -9,6 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ledger.api.display import show
+
 STYLE = {
     "valid": ("#0a6b2d", "✓", "Valid"),
     "suspended": ("#8a4b00", "!", "Suspended"),
@@ -29,11 +31,12 @@ CSS = (
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem}dt{font-weight:700}"
     "ol{padding-left:1.2rem}li{margin:.3rem 0}.proof{font-size:.9rem;color:#30363d}"
     "label{font-weight:700;margin-right:.5rem}input,button{font-size:1rem;padding:.3rem .6rem}"
-    "a{color:#0b4fa8}"
+    "a{color:#0b4fa8}.flag{color:#8a4b00;font-weight:700}"
+    ".control{font-family:monospace;background:#fff3cd;color:#1b1f24}"
 )
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<meta name=viewport content='width=device-width,initial-scale=1'>"
@@ -42,35 +45,34 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def verification_page(answer: dict[str, Any], action: str) -> str:
+def verification_page(answer: dict[str, Any], action: str, fingerprint: str | None = None) -> str:
     colour, symbol, word = STYLE.get(answer["status"], STYLE["unknown"])
     kind = KINDS.get(str(answer.get("kind")), "Certificate")
+    # Every value may come from a record: `show` isolates it for direction and flags it when
+    # it hides direction controls or mixes alphabets.
     rows = [
-        ("Certificate", answer["certificate_id"]),
-        ("Kind", kind),
-        ("Holder", answer.get("holder") or "not shown (at the holder's request)"),
-        ("Valid from", answer.get("valid_from") or "—"),
-        ("Valid until", answer.get("valid_until") or "does not expire"),
+        ("Certificate", show(answer["certificate_id"])),
+        ("Kind", escape(kind)),
+        ("Holder", show(answer.get("holder") or "not shown (at the holder's request)")),
+        ("Valid from", show(answer.get("valid_from") or "—")),
+        ("Valid until", show(answer.get("valid_until") or "does not expire")),
     ]
     scope = answer.get("scope")
     if scope:
-        rows.append(
-            (
-                "Scope",
-                f"regions {', '.join(scope['regions'])}; languages "
-                f"{', '.join(scope['languages'])}; material {scope['material_version']}",
-            )
-        )
+        regions = ", ".join(show(r) for r in scope["regions"])
+        languages = ", ".join(show(lang) for lang in scope["languages"])
+        material = show(scope["material_version"])
+        rows.append(("Scope", f"regions {regions}; languages {languages}; material {material}"))
     if answer["status"] in ("suspended", "revoked"):
-        rows.append(("Reason", answer.get("reason") or "—"))
-        rows.append(("Since", answer.get("since") or "—"))
+        rows.append(("Reason", show(answer.get("reason") or "—")))
+        rows.append(("Since", show(answer.get("since") or "—")))
         if answer.get("until"):
-            rows.append(("Suspended until", answer["until"]))
+            rows.append(("Suspended until", show(answer["until"])))
     if answer["status"] == "expired":
-        rows.append(("Expired on", answer.get("since") or "—"))
-    details = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in rows)
+        rows.append(("Expired on", show(answer.get("since") or "—")))
+    details = "".join(f"<dt>{escape(k)}</dt><dd>{html}</dd>" for k, html in rows)
     timeline = "".join(
-        f"<li>{escape(str(item.get('effective_on') or ''))} {escape(_label(item))}"
+        f"<li>{escape(str(item.get('effective_on') or ''))} {show(_label(item))}"
         f" <span class=proof>({escape(_where(item))})</span></li>"
         for item in answer.get("evidence", [])
     )
@@ -81,27 +83,35 @@ def verification_page(answer: dict[str, Any], action: str) -> str:
         if log
         else "<p class=proof>Not yet under a signed checkpoint (within a second).</p>"
     )
+    identity = (
+        "<p class=proof>Ledger identity (trust root fingerprint):"
+        f" <code>{escape(fingerprint)}</code>. It should match the fingerprint the Foundation"
+        " publishes on its own website and prints on its certificates;"
+        " <a href='/log/trust-root'>the trust root</a>.</p>"
+        if fingerprint
+        else ""
+    )
     body = (
         f"<h1>{escape(kind)} certificate</h1>"
         f"<p class=status role=status style='color:{colour};border-color:{colour}'>"
         f"<span aria-hidden=true>{symbol}</span> {word.upper()}</p>"
         f"<p>Status on {escape(answer['as_of'])}.</p><dl>{details}</dl>"
-        f"<h2>Evidence</h2><ol>{timeline}</ol>{proof}"
+        f"<h2>Evidence</h2><ol>{timeline}</ol>{proof}{identity}"
         f"<form method=get action='{escape(action)}'><label for=as_of>Status on date</label>"
         f"<input id=as_of name=as_of type=date value='{escape(answer['as_of'])}'>"
         f"<button type=submit>Check</button></form>"
     )
-    return _page(f"{word}: certificate {answer['certificate_id']}", body)
+    return page(f"{word}: certificate {answer['certificate_id']}", body)
 
 
 def unknown_page(certificate_id: str) -> str:
     body = (
         "<h1>No such certificate</h1><p class=status role=status "
         "style='color:#3d4451;border-color:#3d4451'><span aria-hidden=true>?</span> UNKNOWN</p>"
-        f"<p>{escape(certificate_id)} is not a certificate of this ledger. Check the characters:"
+        f"<p>{show(certificate_id)} is not a certificate of this ledger. Check the characters:"
         " certificate ids look like LT-7KQ2-M9XD-3FHT.</p>"
     )
-    return _page("No such certificate", body)
+    return page("No such certificate", body)
 
 
 def _label(item: dict[str, Any]) -> str:

@@ -95,7 +95,13 @@ async def handle_validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def handle_http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    kinds = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}
+    kinds = {
+        404: "not-found",
+        405: "method-not-allowed",
+        401: "unauthorized",
+        403: "forbidden",
+        413: "body-too-large",
+    }
     return problem_response(
         exc.status_code,
         kinds.get(exc.status_code, "http-error"),

@@ -10,9 +10,14 @@ Checks, in one pass over the records in log order:
 4. a trusted checkpoint (from an earlier audit) is reproduced: nothing before it was rewritten,
    the log was not truncated below it, and the checkpoints were not rolled back behind it;
 5. the newest signature of every stream verifies (with `deep`, every signature, on all cores);
-6. when the bundle carries projection digests, `replay` rebuilds them from the records alone.
+6. when the bundle carries projection digests, `replay` rebuilds them from the records alone;
+7. the key ring is derived from the key-history records (genesis at position 0, every change
+   signed by a key valid then, every record signed by a key introduced before it); the key ring
+   the material shows must equal it, and with a trust root the genesis must be the root's.
 
-The first problem is the one at the lowest log position; every problem names its position.
+Every problem names its position. The headline is the lowest position of a record that is itself
+at fault; problems that are consequences of another (a root that no longer reproduces) come
+after it, and a truncation is stated first.
 """
 
 from __future__ import annotations
@@ -26,12 +31,15 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from ledger.audit.bundle import Source
+from ledger.audit.bundle import Bundle, BundleError, Source
+from ledger.audit.manifest import manifest_problems
 from ledger.integrity.errors import RecordIntegrityError
+from ledger.integrity.key_history import KEYRING_STREAM, KeyHistory, KeyHistoryError, compare
 from ledger.integrity.keyring import Keyring, PublicKey, format_time
 from ledger.integrity.merkle import node_hash, root_from_peaks
 from ledger.integrity.record import open_record, verify_signature
 from ledger.integrity.scan import Envelope, scan
+from ledger.integrity.trust_root import TrustRoot, TrustRootError
 from ledger.log.checkpoints import CheckpointError, verify_checkpoint
 
 MAX_PROBLEMS = 1000
@@ -42,6 +50,11 @@ DEEP_CHUNK = 4096
 class Problem:
     position: int
     reason: str
+    # A consequence of a fault found elsewhere (a root that no longer reproduces): reported,
+    # but never the headline while a record itself is at fault.
+    consequence: bool = False
+    truncation: bool = False
+    end: int | None = None  # the last position of a range that does not reproduce its root
 
 
 @dataclass
@@ -57,14 +70,49 @@ class AuditReport:
     trusted_size: int | None = None
     projections: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    key_history_records: int = 0
+    keys: int = 0
+    trust_root: str | None = None  # the fingerprint the genesis was checked against
+    pinned_by: str = "the trust root given"
+    genesis: str | None = None  # the fingerprint of the material's own genesis
+    witnesses: list[str] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     @property
+    def pinned(self) -> bool:
+        return self.trust_root is not None
+
+    @property
     def first_problem(self) -> Problem | None:
-        return min(self.problems) if self.problems else None
+        ordered = self.ordered_problems()
+        return ordered[0] if ordered else None
+
+    def ordered_problems(self) -> list[Problem]:
+        """Truncation first, then the headline, then the rest by position.
+
+        The headline is the lowest record at fault, unless the first range whose root does not
+        reproduce ends before it: then the change lies in that range and left no other trace
+        there (a record moved away), and the range is the headline.
+        """
+        rest = sorted(self.problems)
+        truncated = [p for p in rest if p.truncation]
+        faults = [p for p in rest if not p.consequence and not p.truncation]
+        ranges = [p for p in rest if p.consequence and p.end is not None]
+        head: list[Problem] = []
+        if faults and not (
+            ranges and ranges[0].end is not None and ranges[0].end < faults[0].position
+        ):
+            head = [faults[0]]
+        elif ranges:
+            head = [ranges[0]]
+        elif rest:
+            head = [p for p in rest if not p.truncation][:1]
+        seen = {id(p) for p in (*truncated, *head)}
+        return [*truncated, *head, *(p for p in rest if id(p) not in seen)]
 
     @property
     def unsigned_tail(self) -> int:
@@ -84,8 +132,16 @@ class AuditReport:
             "deep": self.deep,
             "trusted_checkpoint": self.trusted_size,
             "projections": self.projections,
+            "key_history_records": self.key_history_records,
+            "keys": self.keys,
+            "trust_root": self.trust_root,
+            "genesis": self.genesis,
+            "pinned": self.pinned,
+            "pinned_by": self.pinned_by if self.pinned else None,
+            "witnesses": self.witnesses,
+            "not_checked": self.not_checked,
             "first_problem": None if first is None else vars(first),
-            "problems": [vars(p) for p in sorted(self.problems)[:100]],
+            "problems": [vars(p) for p in self.ordered_problems()[:100]],
             "problem_count": len(self.problems),
         }
 
@@ -147,8 +203,10 @@ class Auditor:
         progress: Callable[[int], None] | None = None,
         replay: Callable[[list[str], Iterable[bytes]], dict[str, str]] | None = None,
         verified: set[bytes] | None = None,
+        trust_root: TrustRoot | None = None,
     ) -> None:
         self.keyring = keyring
+        self.trust_root = trust_root
         self.deep = deep
         self.trusted_note = trusted_checkpoint
         self.workers = workers or os.cpu_count() or 1
@@ -166,19 +224,51 @@ class Auditor:
             if len(problems) < MAX_PROBLEMS:
                 problems.append(Problem(position, reason))
 
-        targets = self._checkpoint_targets(bundle, report, problem)
-        report.records = self._scan_records(bundle, report, targets, problem)
+        self._checkpoint_kids: list[tuple[int, str]] = []
+        try:
+            targets = self._checkpoint_targets(bundle, report, problem)
+        except BundleError as exc:
+            problem(0, str(exc))
+            targets = {}
+        history = KeyHistory(self.keyring.origin)
+        self._cut: str | None = None  # why the material's records ended early, if they did
+        report.records = self._scan_records(bundle, report, targets, problem, history)
+        self._check_keys(history, report, problem)
         for size, (_, label) in sorted(targets.items()):
             if size > report.records:
-                problem(
-                    report.verified_size,
-                    f"the log is truncated: {label} of size {size} was signed, but the bundle"
-                    f" holds only {report.records} records; positions from"
-                    f" {report.verified_size} on are not covered by a reproduced root",
+                cut = "" if self._cut is None else f" ({self._cut})"
+                problems.append(
+                    Problem(
+                        report.verified_size,
+                        f"the log is truncated: {label} of size {size} was signed, but the"
+                        f" material holds only {report.records} records{cut}; positions from"
+                        f" {report.verified_size} on are not covered by a reproduced root",
+                        truncation=True,
+                    )
                 )
                 break
+        if isinstance(bundle, Bundle):
+            for position, reason in manifest_problems(
+                bundle.manifest,
+                origin=self.keyring.origin,
+                records=report.records,
+                checkpoints=report.checkpoints,
+                projections=bundle.projections() is not None,
+            ):
+                problem(position, reason)
         if self.replay is not None:
-            self._replay(bundle, report, problem)
+            try:
+                self._replay(bundle, report, problem)
+            except (ValueError, KeyError, TypeError, AttributeError, BundleError) as exc:
+                # Records that do not parse were reported above; the projections then cannot
+                # be rebuilt from them, which is a consequence, not the headline.
+                problems.append(
+                    Problem(
+                        report.records,
+                        f"the projections cannot be replayed from these records: {exc}",
+                        consequence=True,
+                    )
+                )
         return report
 
     # -- checkpoints ------------------------------------------------------------------------
@@ -198,6 +288,7 @@ class Auditor:
             except CheckpointError as exc:
                 problem(size, f"checkpoint of size {size}: {exc}")
                 continue
+            self._checkpoint_kids.append((size, verified.kid))
             if verified.size != size:
                 problem(size, f"checkpoint listed as size {size} signs size {verified.size}")
                 continue
@@ -236,8 +327,19 @@ class Auditor:
         report: AuditReport,
         targets: dict[int, tuple[bytes, str]],
         problem: Callable[[int, str], None],
+        history: KeyHistory,
     ) -> int:
         origin = self.keyring.origin.encode()
+        keyring_stream = KEYRING_STREAM.encode()
+        introduced: set[bytes] = set()
+        where = getattr(bundle, "where", None)
+
+        def gap(position: int, reason: str) -> None:
+            # Where the missing versions were is not known: a root range that does not
+            # reproduce, when there is one, says more precisely where the change is.
+            if len(report.problems) < MAX_PROBLEMS:
+                report.problems.append(Problem(position, reason, consequence=True))
+
         keys = _Keys(self.keyring)
         heads: dict[bytes, tuple[int, bytes, int, bytes]] = {}
         peaks: list[bytes] = []
@@ -245,26 +347,39 @@ class Auditor:
         sha256 = hashlib.sha256
         deep = _DeepVerifier(keys, self.workers) if self.deep else None
         count = 0
-        for position, (data, stored) in enumerate(bundle.records()):
+
+        def cut(position: int, reason: str) -> None:
+            self._cut = reason
+            problem(position, reason)
+
+        for position, (data, stored) in enumerate(_guarded(bundle.records(), cut)):
             count = position + 1
             leaf = sha256(b"\x00" + data).digest()
             env = scan(data)
             if env is None:
-                problem(position, _diagnose(data, stored))
+                line = f"{where(position)}: " if where is not None else ""
+                problem(position, line + _diagnose(data, stored))
+                if position == 0:
+                    problem(0, "log position 0 is not the key-ring genesis")
             else:
+                if env.stream == keyring_stream or position == 0:
+                    self._key_change(position, data, history, problem)
+                    introduced = {kid.encode() for kid in history.keys}
                 reason = _check_envelope(env, stored, origin, keys)
+                if reason is None and env.kid not in introduced:
+                    reason = history.check_signer(position, env.kid.decode(errors="replace"))
                 if reason is not None:
                     problem(position, reason)
                 head = heads.get(env.stream)
                 if head is None:
                     if env.version != 1 or env.prev is not None:
-                        problem(
+                        gap(
                             position,
                             f"stream {_t(env.stream)} starts at version {env.version}"
                             + ("" if env.prev is None else " with a predecessor digest"),
                         )
                 elif env.version != head[0] + 1:
-                    problem(
+                    gap(
                         position,
                         f"stream {_t(env.stream)}: version {env.version} follows version"
                         f" {head[0]} (log position {head[2]})",
@@ -287,11 +402,17 @@ class Auditor:
             target = targets.get(position + 1)
             if target is not None:
                 if root_from_peaks(peaks) != target[0]:
-                    problem(
-                        last_good,
-                        f"log positions {last_good} to {position} do not reproduce the signed root"
-                        f" of {target[1]} of size {position + 1}",
-                    )
+                    problems = report.problems
+                    if len(problems) < MAX_PROBLEMS:
+                        problems.append(
+                            Problem(
+                                last_good,
+                                f"log positions {last_good} to {position} do not reproduce the"
+                                f" signed root of {target[1]} of size {position + 1}",
+                                consequence=True,
+                                end=position,
+                            )
+                        )
                 else:
                     last_good = report.verified_size = position + 1
             if self.progress is not None and position % 1000 == 0:
@@ -318,6 +439,48 @@ class Auditor:
         if self.progress is not None:
             self.progress(count)
         return count
+
+    def _key_change(
+        self, position: int, data: bytes, history: KeyHistory, problem: Callable[[int, str], None]
+    ) -> None:
+        try:
+            env = scan(data)
+            assert env is not None
+            signed = open_record(data, env.stream.decode(errors="replace"), env.version)
+            if position == 0 and signed.record.type != "keyring.genesis":
+                problem(0, "log position 0 is not the key-ring genesis")
+                return
+            history.apply(position, signed)
+        except (KeyHistoryError, RecordIntegrityError) as exc:
+            problem(position, getattr(exc, "reason", str(exc)))
+
+    def _check_keys(
+        self, history: KeyHistory, report: AuditReport, problem: Callable[[int, str], None]
+    ) -> None:
+        """The shown key ring against the derived one; checkpoint keys; the trust root."""
+        derived = history.final()
+        report.key_history_records = history.records
+        report.keys = len(derived.keys)
+        if history.genesis is not None:
+            report.genesis = TrustRoot.from_genesis(history.genesis).fingerprint
+            difference = compare(self.keyring, derived)
+            if difference is not None:
+                problem(report.records, f"keyring.json is not the key history: {difference}")
+        for size, kid in self._checkpoint_kids:
+            at = history.introduced.get(kid)
+            if at is None or at >= size:
+                problem(
+                    size - 1,
+                    f"checkpoint of size {size} is signed by key {kid}, which the key history"
+                    " had not introduced by then",
+                )
+        if self.trust_root is not None:
+            try:
+                self.trust_root.check(self.keyring.origin, history.genesis)
+            except TrustRootError as exc:
+                problem(0, f"does not chain to the trust root {self.trust_root.fingerprint}: {exc}")
+            else:
+                report.trust_root = self.trust_root.fingerprint
 
     def _replay(
         self, bundle: Source, report: AuditReport, problem: Callable[[int, str], None]
@@ -353,6 +516,19 @@ class Auditor:
                     )
                 else:
                     report.projections[name] = "ok"
+
+
+def _guarded(
+    records: Iterator[tuple[bytes, bytes]], problem: Callable[[int, str], None]
+) -> Iterator[tuple[bytes, bytes]]:
+    """The records, ending with a problem (not a traceback) where the material is malformed."""
+    position = 0
+    try:
+        for item in records:
+            yield item
+            position += 1
+    except BundleError as exc:
+        problem(position, str(exc))
 
 
 def _t(value: bytes) -> str:

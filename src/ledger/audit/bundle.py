@@ -4,7 +4,8 @@
                          "exported_at", "projections"}
     records.jsonl       line i is exactly the leaf data of log position i (a canonical record)
     stored.csv          line i: where the database stored record i ("stream,version,type")
-    checkpoints.jsonl   one {"size": n, "note": "<signed checkpoint note>"} per line, by size
+    checkpoints.jsonl   one {"size": n, "note": "<signed checkpoint note>"} per line, by size;
+                        the note carries the witnesses' cosignature lines, if any
     keyring.json        the public key ring
     projections.json    each projection's name, version and content digest (when present)
 
@@ -69,7 +70,8 @@ def export_bundle(
     checkpoints = storage.checkpoints()
     with (directory / CHECKPOINTS).open("w", encoding="utf-8") as handle:
         for checkpoint in checkpoints:
-            handle.write(json.dumps({"size": checkpoint.size, "note": checkpoint.note}) + "\n")
+            note = checkpoint.cosigned_note  # with the witnesses' cosignatures, if any
+            handle.write(json.dumps({"size": checkpoint.size, "note": note}) + "\n")
     _write_json(directory / KEYRING, keyring.to_json())
     if projections is not None:
         _write_json(directory / PROJECTIONS, dict(projections))
@@ -118,7 +120,7 @@ class DatabaseSource:
         return self._keyring
 
     def checkpoints(self) -> list[tuple[int, str]]:
-        return [(c.size, c.note) for c in self.storage.checkpoints()]
+        return [(c.size, c.cosigned_note) for c in self.storage.checkpoints()]
 
     def records(self) -> Iterator[tuple[bytes, bytes]]:
         for row in self.storage.all_events():
@@ -175,12 +177,27 @@ class Bundle:
             (self.directory / STORED).open("rb") as stored,
         ):
             if stored.readline() != b"stream,version,type\n":
-                raise BundleError(f"{STORED} has no header line")
+                raise BundleError(f"{STORED} line 1 is not the header `stream,version,type`")
+            line = 0
             for data in records:
+                line += 1
+                if not data.endswith(b"\n"):
+                    raise BundleError(
+                        f"{RECORDS} line {line} does not end in a newline (a cut-off file)"
+                    )
                 place = stored.readline()
-                yield data[:-1] if data.endswith(b"\n") else data, place.rstrip(b"\n")
+                if not place:
+                    raise BundleError(f"{STORED} ends at line {line}, before {RECORDS} line {line}")
+                yield data[:-1], place.rstrip(b"\n")
             if stored.readline():
-                raise BundleError(f"{STORED} has more lines than {RECORDS}")
+                raise BundleError(
+                    f"{RECORDS} ends after line {line}, but {STORED} line {line + 2} names"
+                    " another record: a record is missing from the bundle"
+                )
 
     def size_hint(self) -> int:
         return int(self.manifest.get("records", 0))
+
+    def where(self, position: int) -> str:
+        """Where a log position's record is in the bundle, for people."""
+        return f"{RECORDS} line {position + 1}"

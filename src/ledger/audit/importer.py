@@ -1,5 +1,8 @@
 """`ledger import DIR`: load an audited bundle into an empty ledger, records byte for byte.
 
+The bundle must chain to the importing ledger's own trust root (its genesis is the root's), so
+a bundle of another ledger, or one with a key its history did not introduce, is refused.
+
 The bundle is audited first; the records are inserted verbatim (they are already signed), in log
 order, so the new ledger's log has the same leaves, the same roots, and so the same checkpoints,
 which are imported after their roots are reproduced. Projections are then built from the records.
@@ -16,13 +19,15 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.auditor import Auditor
 from ledger.audit.bundle import Bundle
-from ledger.integrity.keyring import format_time
+from ledger.integrity.keyring import KeyDirectory, format_time
 from ledger.integrity.merkle import tree_root
 from ledger.integrity.scan import scan
+from ledger.integrity.trust_root import TrustRoot
 from ledger.log.checkpoints import verify_checkpoint
 from ledger.log.sequencer import node_reader
 from ledger.log.storage import StoredCheckpoint
 from ledger.runtime import Runtime
+from ledger.store.key_history import sync_view
 
 BATCH = 2000
 
@@ -35,6 +40,7 @@ class ImportError_(Exception):  # noqa: N801 - not the builtin ImportError
 class ImportSummary:
     records: int
     checkpoints: int
+    trust_root: str
 
 
 def stored_event(data: bytes) -> StoredEvent:
@@ -50,7 +56,13 @@ def stored_event(data: bytes) -> StoredEvent:
     )
 
 
-def import_bundle(runtime: Runtime, directory: Path, progress: Any = None) -> ImportSummary:
+def import_bundle(
+    runtime: Runtime,
+    directory: Path,
+    progress: Any = None,
+    trust_root: TrustRoot | None = None,
+) -> ImportSummary:
+    """Audit the bundle against `trust_root` (None: trust on first use), then load it."""
     bundle = Bundle(directory)
     keyring = bundle.keyring()
     if keyring.origin != runtime.store.signing.origin:
@@ -59,13 +71,14 @@ def import_bundle(runtime: Runtime, directory: Path, progress: Any = None) -> Im
         )
     if runtime.store.app.recorder.max_notification_id():
         raise ImportError_("this ledger already holds records; import only into an empty one")
-    report = Auditor(keyring).audit(bundle)
+    report = Auditor(keyring, trust_root=trust_root).audit(bundle)
     if not report.ok:
         first = report.first_problem
         assert first is not None
         raise ImportError_(
             f"the bundle does not audit clean: position {first.position}: {first.reason}"
         )
+    assert report.genesis is not None  # a clean audit has traced the key history
     recorder = runtime.store.app.recorder
     batch: list[StoredEvent] = []
     count = 0
@@ -81,6 +94,8 @@ def import_bundle(runtime: Runtime, directory: Path, progress: Any = None) -> Im
         recorder.insert_events(batch)
     if progress is not None:
         progress(count)
+    # From now on the key ring is the imported key history's (and trust-root.json its genesis).
+    sync_view(runtime.store, KeyDirectory(runtime.settings.keys_dir))
     while runtime.sequencer.sequence_once():
         pass
     imported = 0
@@ -95,4 +110,4 @@ def import_bundle(runtime: Runtime, directory: Path, progress: Any = None) -> Im
             )
             imported += 1
     runtime.runner.catch_up()
-    return ImportSummary(records=count, checkpoints=imported)
+    return ImportSummary(records=count, checkpoints=imported, trust_root=report.genesis)

@@ -124,9 +124,10 @@ class Issuer:
                     + scope["material_version"],
                 }
             ]
+        base = f"{self.public_url}/credentials/{certificate_id}"
         evidence = [
             {
-                "id": f"{self.public_url}/log/entries?start={position}&end={position + 1}",
+                "id": f"{base}/evidence?start={position}&end={position + 1}",
                 "type": ["Evidence"],
                 "name": event_type,
                 "description": f"log position {position}",
@@ -146,8 +147,7 @@ class Issuer:
                 detail = f"{value['weeks']} weeks attended; {detail}"
             evidence.append(
                 {
-                    "id": f"{self.public_url}/log/entries?start={min(positions)}"
-                    f"&end={max(positions) + 1}",
+                    "id": f"{base}/evidence?start={min(positions)}&end={max(positions) + 1}",
                     "type": ["Evidence"],
                     "name": name.replace("_", " "),
                     "description": detail,

@@ -25,7 +25,11 @@ def _latin1(text: str) -> str:
     )
 
 
-def certificate_pdf(facts: dict[str, Any], holder: str | None, verify_url: str) -> bytes:
+def certificate_pdf(
+    facts: dict[str, Any], holder: str | None, verify_url: str, fingerprint: str | None = None
+) -> bytes:
+    """The certificate; `fingerprint` is the ledger's trust root fingerprint, printed so that a
+    reader can compare it with the one the Foundation publishes."""
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_title(f"Certificate {facts['certificate_id']}")
     pdf.set_author(ISSUER_NAME)
@@ -88,4 +92,8 @@ def certificate_pdf(facts: dict[str, Any], holder: str | None, verify_url: str) 
     pdf.set_y(262)
     pdf.set_font(family, size=9)
     pdf.cell(0, 6, text(f"Check this certificate: {verify_url}"), align="C")
+    if fingerprint:
+        pdf.set_y(268)
+        pdf.set_font(family, size=8)
+        pdf.cell(0, 5, text(f"Ledger trust root: sha256 {fingerprint}"), align="C")
     return bytes(pdf.output())

@@ -20,6 +20,8 @@ STATUS_NAMES = {0: "valid", 1: "suspended", 2: "revoked"}
 class Verdict:
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     status: str = "unknown"
+    genesis: str | None = None  # the fingerprint of the key history's genesis, when traced
+    trust_root: str | None = None  # the trust root it was checked against, when pinned
 
     @property
     def ok(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ledger.domain.base import (
     LedgerAggregate,
@@ -18,6 +18,7 @@ from ledger.domain.base import (
 @event_type
 class AppealLodged(LedgerCreated):
     TOPIC = "appeal.lodged"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("grounds",)
     certificate_id: str
     decision_version: int
     decision_type: str
@@ -33,6 +34,7 @@ class AppealLodged(LedgerCreated):
         appeal.decided_by = self.decided_by
         appeal.decided_on = self.decided_on
         appeal.appellant_id = self.appellant_id
+        appeal.lodged_by = self.actor
         appeal.grounds = self.grounds
         appeal.lodged_on = effective(self)
         appeal.outcome = None
@@ -42,6 +44,7 @@ class AppealLodged(LedgerCreated):
 @event_type
 class AppealDecided(LedgerEvent):
     TOPIC = "appeal.decided"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reasoning",)
     outcome: str
     reasoning: str
 
@@ -60,6 +63,7 @@ class Appeal(LedgerAggregate):
         decided_by: str
         decided_on: date
         appellant_id: str
+        lodged_by: str
         grounds: str
         lodged_on: date
         outcome: str | None

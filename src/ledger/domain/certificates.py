@@ -201,6 +201,7 @@ class LicenceRenewed(LedgerEvent):
 @event_type
 class LicenceSuspended(LedgerEvent):
     TOPIC = "certificate.licence_suspended"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
     reason: str
     until: date
 
@@ -224,6 +225,7 @@ class LicenceReinstated(LedgerEvent):
 @event_type
 class LicenceScopeReduced(LedgerEvent):
     TOPIC = "certificate.licence_scope_reduced"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
     regions: tuple[str, ...]
     languages: tuple[str, ...]
     reason: str
@@ -237,6 +239,7 @@ class LicenceScopeReduced(LedgerEvent):
 @event_type
 class LicenceRevoked(LedgerEvent):
     TOPIC = "certificate.licence_revoked"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
     reason: str
 
     def apply(self, licence: Licence) -> None:
@@ -309,6 +312,7 @@ class InstructorRenewed(LedgerEvent):
 @event_type
 class InstructorRevoked(LedgerEvent):
     TOPIC = "certificate.instructor_revoked"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
     reason: str
 
     def apply(self, cert: InstructorCertification) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from ledger.domain.base import (
@@ -68,6 +68,7 @@ class JoinedProject(LedgerEvent):
 @event_type
 class EnrolmentWithdrawn(LedgerEvent):
     TOPIC = "enrolment.withdrawn"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
     reason: str
 
     def apply(self, enrolment: Enrolment) -> None:

@@ -18,6 +18,17 @@ from ledger.domain.values import Value
 ERASED = "[erased]"
 """What a personal field reads as once its person's key has been destroyed."""
 
+ERASURE_REASONS = (
+    "request",
+    "consent-withdrawn",
+    "objection",
+    "unlawful",
+    "legal-obligation",
+    "retention-ended",
+)
+"""Why personal data was erased, as a code (GDPR article 17(1) grounds, and the end of the
+retention period): an erasure never records free text, which would outlive the erasure."""
+
 
 @dataclass(frozen=True)
 class Delivery(Value):
@@ -98,7 +109,7 @@ class PublicListingChanged(LedgerEvent):
 @event_type
 class PersonalDataErased(LedgerEvent):
     TOPIC = "person.personal_data_erased"
-    reason: str
+    reason: str  # one of ERASURE_REASONS (free text in records written before the codes)
 
     def apply(self, person: Person) -> None:
         person.erased = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ledger.domain.base import (
     LedgerAggregate,
@@ -57,6 +57,7 @@ class TutorAssigned(LedgerEvent):
 @event_type
 class ProjectSignedOff(LedgerEvent):
     TOPIC = "project.signed_off"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("note",)
     note: str
 
     def apply(self, project: FieldProject) -> None:
@@ -68,6 +69,7 @@ class ProjectSignedOff(LedgerEvent):
 @event_type
 class ProjectReturned(LedgerEvent):
     TOPIC = "project.returned_for_rework"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
     reason: str
 
     def apply(self, project: FieldProject) -> None:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ledger.domain import appeal, certificates, enrolment, person, programme, project
+from ledger.domain import (
+    appeal,
+    certificates,
+    enrolment,
+    key_history,
+    person,
+    programme,
+    project,
+)
 from ledger.domain.base import AGGREGATE_TYPES, EVENT_TYPES
 
 __all__ = [
@@ -11,6 +19,7 @@ __all__ = [
     "appeal",
     "certificates",
     "enrolment",
+    "key_history",
     "person",
     "programme",
     "project",

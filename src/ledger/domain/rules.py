@@ -7,6 +7,7 @@ the rules that compute something, returns it).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ledger.domain.actors import Actor, Role
@@ -227,12 +228,43 @@ def r9_instructor(
     return term_end(on, policy.instructor_months)
 
 
-def r10_decision(actor: Actor, evidence_recorders: Collection[str]) -> None:
-    """R10: decisions are the committee's, never taken by whoever recorded the evidence."""
+@dataclass(frozen=True)
+class Case:
+    """Who is involved in the case a decision or an appeal is about (R10, R11 impartiality).
+
+    `concerns` is the person the decision is about; `tutors` coached their field project;
+    `teachers` observed their courses as faculty; `appellants` lodged an appeal in the case;
+    `evidence_recorders` recorded the evidence the decision rests on.
+    """
+
+    concerns: str
+    tutors: frozenset[str] = frozenset()
+    teachers: frozenset[str] = frozenset()
+    appellants: frozenset[str] = frozenset()
+    evidence_recorders: frozenset[str] = frozenset()
+
+    def conflict(self, person: str) -> str | None:
+        """Why `person` may not decide in this case, or None when they are impartial."""
+        if person == self.concerns:
+            return f"{person} is the person the decision concerns"
+        if person in self.tutors:
+            return f"{person} tutored the field project of the person concerned"
+        if person in self.teachers:
+            return f"{person} taught the person concerned (observed their courses)"
+        if person in self.appellants:
+            return f"{person} lodged an appeal in this case"
+        if person in self.evidence_recorders:
+            return f"{person} recorded evidence for this decision"
+        return None
+
+
+def r10_decision(actor: Actor, case: Case) -> None:
+    """R10: decisions are the committee's, never taken by anyone with a part in the case."""
     if actor.role is not Role.COMMITTEE:
         raise RuleViolation("R10", f"decisions are taken by the committee, not the {actor.role}")
-    if actor.id in evidence_recorders:
-        raise RuleViolation("R10", f"{actor.id} recorded evidence for this decision")
+    conflict = case.conflict(actor.id)
+    if conflict is not None:
+        raise RuleViolation("R10", f"{conflict} (impartiality)")
 
 
 def r11_lodge(decided_on: date, lodged_on: date, policy: Policy) -> None:
@@ -248,9 +280,13 @@ def r11_lodge(decided_on: date, lodged_on: date, policy: Policy) -> None:
         )
 
 
-def r11_panel(actor: Actor, decided_by: str) -> None:
-    """R11: decided by a committee panel member who did not take the decision."""
+def r11_panel(actor: Actor, decided_by: str, case: Case) -> None:
+    """R11: decided by a committee panel member who did not take the decision and has no part
+    in the case."""
     if actor.role is not Role.COMMITTEE:
         raise RuleViolation("R11", f"appeals are decided by a panel member, not the {actor.role}")
     if actor.id == decided_by:
         raise RuleViolation("R11", "the panel member took the decision under appeal")
+    conflict = case.conflict(actor.id)
+    if conflict is not None:
+        raise RuleViolation("R11", f"{conflict} (impartiality)")

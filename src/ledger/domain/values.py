@@ -16,3 +16,23 @@ class Value:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         return self
+
+
+class PersonalText(str):
+    """Free text about a person, recorded on a stream that is not theirs (a revocation reason,
+    appeal grounds): a `str` that also names the person whose data key encrypts it, so that
+    erasing that person shreds it. Read back, the text is a plain `str`."""
+
+    __slots__ = ("person",)
+    person: str
+
+    def __new__(cls, text: str, person: str) -> Self:
+        made = super().__new__(cls, text)
+        made.person = person
+        return made
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        return (str(self), self.person)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self

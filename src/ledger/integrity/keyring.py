@@ -170,6 +170,9 @@ class Keyring:
             raise KeyringError(f"no {purpose} key is valid at {format_time(at)}")
         return max(usable, key=lambda k: k.valid_from)
 
+    def keys_by_kid(self) -> dict[str, PublicKey]:
+        return {key.kid: key for key in self.keys}
+
     def with_keys(self, keys: Iterable[PublicKey]) -> Keyring:
         return replace(self, keys=tuple(keys))
 
@@ -290,26 +293,3 @@ def init_keyring(directory: KeyDirectory, origin: str, now: datetime) -> Keyring
     directory.save(keyring)
     directory.secret("person-kek")
     return keyring
-
-
-def rotate_key(directory: KeyDirectory, purpose: Purpose, now: datetime) -> PublicKey:
-    """Retire the current key of `purpose` at `now` and start a new one from `now`."""
-    keyring = directory.load()
-    fresh = new_key(directory, purpose, now)
-    keys = [
-        replace(key, valid_until=now)
-        if key.purpose == purpose and (key.valid_until is None or key.valid_until > now)
-        else key
-        for key in keyring.keys
-    ]
-    directory.save(keyring.with_keys([*keys, fresh]))
-    return fresh
-
-
-def mark_compromised(directory: KeyDirectory, kid: str, since: datetime) -> PublicKey:
-    """Record that signatures by `kid` made at or after `since` are not to be trusted."""
-    keyring = directory.load()
-    target = keyring.get(kid)
-    marked = replace(target, compromised_from=since)
-    directory.save(keyring.with_keys(marked if k.kid == kid else k for k in keyring.keys))
-    return marked

@@ -1,7 +1,7 @@
-"""The log's public face: the latest checkpoint, the verifier key, entries and proofs.
+"""The log's face: the latest checkpoint, the verifier key, leaf hashes, entries and proofs.
 
-The HTTP routes of the public contract (`/log/checkpoint`, `/log/key`, `/log/entries`,
-`/log/proof/inclusion`, `/log/proof/consistency`) are thin wrappers over these functions.
+The HTTP routes (`/log/checkpoint`, `/log/key`, `/log/leaf-hashes`, `/log/proof/inclusion`,
+`/log/proof/consistency`, public; `/log/entries`, for auditors) are thin wrappers over these.
 """
 
 from __future__ import annotations
@@ -64,6 +64,18 @@ class PublicLog:
             raise LogRequestError("end", "must be greater than start")
         end = min(end, start + MAX_ENTRIES)
         return [Entry(i, row.data) for i, row in self.storage.entries(start, end)]
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes `[start, end)`, at most MAX_ENTRIES of them: public, since a hash says
+        nothing of the record, and with the proofs it lets anyone check the tree."""
+        if start < 0:
+            raise LogRequestError("start", "must be at least 0")
+        if end <= start:
+            raise LogRequestError("end", "must be greater than start")
+        with self.storage.read() as tx:
+            end = min(end, start + MAX_ENTRIES, tx.size()[0])
+            found = batch_reader(tx)([(0, i) for i in range(start, end)])
+        return [found[(0, i)] for i in range(start, end)]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves."""

@@ -7,7 +7,10 @@ advisory lock.
 
 Tables: `ledger_log_leaves(leaf_index, notification_id)`, `ledger_log_nodes(level, node_index,
 hash)` holding every complete perfect subtree (level 0 = leaf hashes), and
-`ledger_log_checkpoints(tree_size, root, note, signed_at)` keeping every signed checkpoint.
+`ledger_log_checkpoints(tree_size, root, note, signed_at)` keeping every signed checkpoint, and
+`ledger_log_cosignatures(tree_size, witness, line, cosigned_at)`: the witnesses' cosignature lines
+(C2SP tlog-cosignature) returned for a checkpoint, kept beside it and appended to its note when
+served.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -49,6 +52,23 @@ class StoredCheckpoint:
     root: bytes
     note: str
     signed_at: str
+    cosignatures: tuple[str, ...] = ()
+
+    @property
+    def cosigned_note(self) -> str:
+        """The log's signed note with the witnesses' cosignature lines appended."""
+        return self.note + "".join(self.cosignatures)
+
+
+def _with_cosignatures(
+    checkpoints: list[StoredCheckpoint], rows: Iterable[tuple[int, str]]
+) -> list[StoredCheckpoint]:
+    lines: dict[int, list[str]] = {}
+    for size, line in rows:
+        lines.setdefault(size, []).append(line)
+    return [
+        replace(c, cosignatures=tuple(lines[c.size])) if c.size in lines else c for c in checkpoints
+    ]
 
 
 class LogTransaction(ABC):
@@ -98,6 +118,14 @@ class LogStorage(ABC):
 
     @abstractmethod
     def leaf_index(self, stream: UUID, version: int) -> int | None: ...
+
+    @abstractmethod
+    def add_cosignature(self, size: int, witness: str, line: str, cosigned_at: int) -> None:
+        """Keep a witness's cosignature line for the checkpoint of `size` (a repeat is a no-op)."""
+
+    @abstractmethod
+    def witness_sizes(self) -> dict[str, int]:
+        """For each witness, the largest checkpoint size it has cosigned here."""
 
     def all_events(self, batch: int = 5000) -> Iterator[EventRow]:
         """Every event row in notification (commit) order, sequenced or not."""
@@ -170,7 +198,15 @@ class _SQLiteTransaction(LogTransaction):
             "SELECT tree_size, root, note, signed_at FROM ledger_log_checkpoints"
             " ORDER BY tree_size DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3])
+        if row is None:
+            return None
+        lines = self.c.execute(
+            "SELECT witness, line FROM ledger_log_cosignatures WHERE tree_size = ?"
+            " ORDER BY witness",
+            (row[0],),
+        ).fetchall()
+        cosignatures = tuple(str(line[1]) for line in lines)
+        return StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3], cosignatures)
 
 
 class SQLiteLogStorage(LogStorage):
@@ -187,6 +223,9 @@ class SQLiteLogStorage(LogStorage):
             "CREATE TABLE IF NOT EXISTS ledger_log_checkpoints ("
             " tree_size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL,"
             " signed_at TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS ledger_log_cosignatures ("
+            " tree_size INTEGER NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL,"
+            " cosigned_at INTEGER NOT NULL, PRIMARY KEY (tree_size, witness));"
         )
 
     def _connection(self) -> sqlite3.Connection:
@@ -231,15 +270,38 @@ class SQLiteLogStorage(LogStorage):
         return [(r[0], EventRow(r[1], _stream(r[2]), r[3], r[4], bytes(r[5]))) for r in rows]
 
     def checkpoints(self) -> list[StoredCheckpoint]:
+        conn = self._connection()
+        rows = conn.execute(
+            "SELECT tree_size, root, note, signed_at FROM ledger_log_checkpoints ORDER BY tree_size"
+        ).fetchall()
+        lines = conn.execute(
+            "SELECT tree_size, line FROM ledger_log_cosignatures ORDER BY tree_size, witness"
+        ).fetchall()
+        return _with_cosignatures(
+            [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3]) for r in rows], lines
+        )
+
+    def add_cosignature(self, size: int, witness: str, line: str, cosigned_at: int) -> None:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT INTO ledger_log_cosignatures (tree_size, witness, line, cosigned_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (tree_size, witness) DO NOTHING",
+                (size, witness, line, cosigned_at),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def witness_sizes(self) -> dict[str, int]:
         rows = (
             self._connection()
-            .execute(
-                "SELECT tree_size, root, note, signed_at FROM ledger_log_checkpoints"
-                " ORDER BY tree_size"
-            )
+            .execute("SELECT witness, MAX(tree_size) FROM ledger_log_cosignatures GROUP BY witness")
             .fetchall()
         )
-        return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3]) for r in rows]
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def leaf_index(self, stream: UUID, version: int) -> int | None:
         row = (
@@ -337,7 +399,17 @@ class _PostgresTransaction(LogTransaction):
                 " ORDER BY tree_size DESC LIMIT 1"
             )
         ).fetchone()
-        return None if row is None else StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3])
+        if row is None:
+            return None
+        lines = self.cur.execute(
+            self._q(
+                "SELECT witness, line FROM {s}.ledger_log_cosignatures WHERE tree_size = %s"
+                " ORDER BY witness"
+            ),
+            (row[0],),
+        ).fetchall()
+        cosignatures = tuple(str(line[1]) for line in lines)
+        return StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3], cosignatures)
 
 
 class PostgresLogStorage(LogStorage):
@@ -354,6 +426,9 @@ class PostgresLogStorage(LogStorage):
                 "CREATE TABLE IF NOT EXISTS {s}.ledger_log_checkpoints ("
                 " tree_size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL,"
                 " signed_at text NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {s}.ledger_log_cosignatures ("
+                " tree_size bigint NOT NULL, witness text NOT NULL, line text NOT NULL,"
+                " cosigned_at bigint NOT NULL, PRIMARY KEY (tree_size, witness))",
             ):
                 conn.execute(sql.SQL(statement).format(s=sql.Identifier(self._schema)))
 
@@ -390,7 +465,30 @@ class PostgresLogStorage(LogStorage):
             "SELECT tree_size, root, note, signed_at FROM {s}.ledger_log_checkpoints"
             " ORDER BY tree_size"
         )
-        return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3]) for r in rows]
+        lines = self._fetch(
+            "SELECT tree_size, line FROM {s}.ledger_log_cosignatures ORDER BY tree_size, witness"
+        )
+        return _with_cosignatures(
+            [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3]) for r in rows],
+            [(r[0], r[1]) for r in lines],
+        )
+
+    def add_cosignature(self, size: int, witness: str, line: str, cosigned_at: int) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {s}.ledger_log_cosignatures"
+                    " (tree_size, witness, line, cosigned_at) VALUES (%s, %s, %s, %s)"
+                    " ON CONFLICT (tree_size, witness) DO NOTHING"
+                ).format(s=sql.Identifier(self._schema)),
+                (size, witness, line, cosigned_at),
+            )
+
+    def witness_sizes(self) -> dict[str, int]:
+        rows = self._fetch(
+            "SELECT witness, MAX(tree_size) FROM {s}.ledger_log_cosignatures GROUP BY witness"
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def leaf_index(self, stream: UUID, version: int) -> int | None:
         rows = self._fetch(

@@ -10,14 +10,21 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    ProcessingEvent,
+)
 from eventsourcing.persistence import EventStore, IntegrityError, Mapper, Recording
 
 from ledger.config import Settings, parse_database_url
 from ledger.db import schema_lock
 from ledger.domain.errors import Conflict, NotFound
+from ledger.integrity.errors import DecryptionError
 from ledger.integrity.keyring import KeyDirectory
 from ledger.store.event_store import ChainedEventStore
+from ledger.store.key_history import ensure_key_history, read_history
 from ledger.store.mapper import SigningMapper
 from ledger.store.person_keys import PersonKeys, PostgresPersonKeys, SQLitePersonKeys
 from ledger.store.signing import Signing
@@ -76,6 +83,13 @@ class Store:
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(list(self.app.recorder.select_events(aggregate_id, limit=1)))
 
+    def forget_cached(self) -> None:
+        """Drop every cached aggregate: after an erasure, those of other streams may hold the
+        erased person's free text decrypted; read again, it reads `[erased]`."""
+        cache = self.app.repository.cache
+        if isinstance(cache, LRUCache):  # a new one: the library's clear() keeps the entries
+            self.app.repository.cache = LRUCache(maxsize=cache.maxsize)
+
     def save(self, *aggregates: Any) -> list[int]:
         try:
             recordings = self.app.save(*aggregates)
@@ -83,6 +97,8 @@ class Store:
             raise Conflict(
                 "another change to the same record was saved first; reload and retry"
             ) from exc
+        except DecryptionError as exc:  # free text about an erased person
+            raise Conflict(str(exc)) from exc
         return [r.notification.id for r in recordings]
 
     @property
@@ -142,11 +158,20 @@ def open_store(
     settings: Settings,
     *,
     verify_all: bool = False,
+    genesis: bool = True,
 ) -> Store:
+    """Open the store; a new ledger writes its key-ring genesis first (not for an import)."""
     keys = KeyDirectory(settings.keys_dir)
     signing = Signing.load(keys)
     with schema_lock(settings):  # tables are created once, even by processes starting together
         person_keys = open_person_keys(settings, keys)
         # The library reads its settings from the environment only through this mapping.
         app = LedgerApplication(signing, person_keys, backend_env(settings), verify_all)
-    return Store(app=app, person_keys=person_keys, settings=settings)
+        store = Store(app=app, person_keys=person_keys, settings=settings)
+        signing.set_source(lambda: read_history(app, signing.origin).final())
+        try:
+            ensure_key_history(store, keys, genesis=genesis)
+        except BaseException:
+            store.close()
+            raise
+    return store

@@ -4,10 +4,17 @@ Independent of the backend. Writing needs the digest of the stream's previous re
 the chained event store supplies; reading checks the record's form, origin, type and key, and
 turns the payload back into the event (decrypting personal fields, or marking them erased).
 Chain links and signatures are checked by the chained event store, which sees whole streams.
+
+A personal field of a person's stream is encrypted under that person's data key. A personal
+field of another stream (a revocation reason, appeal grounds) is free text about a person: the
+event carries it as a `PersonalText` naming that person, and the encrypted object names them in
+a `person` member, so that erasing them shreds it. Records written before free text was
+encrypted hold it as a plain string, which is read as it is (docs/ledger-format.md section 6).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +25,7 @@ from eventsourcing.utils import get_topic
 from ledger.domain.base import CREATED_BY
 from ledger.domain.person import ERASED
 from ledger.domain.registry import EVENT_TYPES
+from ledger.domain.values import PersonalText
 from ledger.integrity.errors import DecryptionError, KeyringError, RecordIntegrityError
 from ledger.integrity.personal import associated_data, decrypt_field, encrypt_field, is_encrypted
 from ledger.integrity.record import Record, SignedRecord, open_record, seal
@@ -58,14 +66,8 @@ class SigningMapper(Mapper[UUID]):
         stream = stream_name(event.originator_id)
         version = int(event.originator_version)
         payload = encode_payload(event)
-        personal = getattr(cls, "PERSONAL", ())
-        if personal:
-            key = self.person_keys.key_for(stream, create=True)
-            if key is None:
-                raise DecryptionError(f"person {stream} is erased: no personal data may be added")
-            for name in personal:
-                aad = associated_data(self.signing.origin, stream, version, type_name, name)
-                payload[name] = encrypt_field(key, payload[name], aad)
+        for name in getattr(cls, "PERSONAL", ()):
+            payload[name] = self._encrypt(event, stream, version, type_name, name)
         signer = self.signing.signer_at(event.timestamp)
         record = Record(
             origin=self.signing.origin,
@@ -78,6 +80,41 @@ class SigningMapper(Mapper[UUID]):
             kid=signer.kid,
         )
         return seal(record, signer)
+
+    def _encrypt(
+        self, event: Any, stream: str, version: int, type_name: str, name: str
+    ) -> dict[str, str]:
+        value = getattr(event, name)
+        if _of_person_stream(type_name):
+            person, named = stream, False
+        elif isinstance(value, PersonalText):
+            person, named = value.person, True
+        else:
+            raise TypeError(f"{type_name}.{name} is free text about a person: give a PersonalText")
+        key = self.person_keys.key_for(person, create=not named)
+        if key is None:
+            raise DecryptionError(f"person {person} is erased: no personal data may be added")
+        aad = associated_data(self.signing.origin, stream, version, type_name, name)
+        sealed = encrypt_field(key, str(value), aad)
+        if named:
+            sealed["person"] = person
+        return sealed
+
+    def reveal(self, stream: str, version: int, type_name: str, name: str, value: Any) -> str:
+        """The plain text of personal field `name` of the record at (`stream`, `version`), as a
+        projection copied it from the payload: decrypted, `[erased]` once its person is erased,
+        or a legacy plain string as it stands."""
+        record = Record(
+            origin=self.signing.origin,
+            stream=stream,
+            version=version,
+            type=type_name,
+            recorded_at=_EPOCH,
+            payload={name: value},
+            prev=None,
+            kid="",
+        )
+        return self._decrypt(record, (name,))[name]
 
     def open_stored(self, stored: StoredEvent) -> SignedRecord:
         """Parse and check a stored record's form, origin, type and key window (no signature)."""
@@ -126,23 +163,41 @@ class SigningMapper(Mapper[UUID]):
         return event
 
     def _decrypt(self, record: Record, fields: tuple[str, ...]) -> dict[str, str]:
-        try:
-            key = self.person_keys.key_for(record.stream)
-        except DecryptionError as exc:
-            raise RecordIntegrityError(record.stream, record.version, str(exc)) from exc
+        own = _of_person_stream(record.type)
         plain = {}
         for name in fields:
             value = record.payload.get(name)
+            if isinstance(value, str) and not own:
+                plain[name] = value  # a legacy record, written before free text was encrypted
+                continue
             if not isinstance(value, dict) or not is_encrypted(value):
                 raise RecordIntegrityError(
                     record.stream, record.version, f"personal field {name} is not encrypted"
                 )
+            person = record.stream if own else value.get("person")
+            if not isinstance(person, str) or (own and "person" in value):
+                raise RecordIntegrityError(
+                    record.stream, record.version, f"personal field {name} names no person"
+                )
+            try:
+                key = self.person_keys.key_for(person)
+            except DecryptionError as exc:
+                raise RecordIntegrityError(record.stream, record.version, str(exc)) from exc
             if key is None:
                 plain[name] = ERASED
                 continue
             aad = associated_data(record.origin, record.stream, record.version, record.type, name)
+            sealed = {k: v for k, v in value.items() if k != "person"}
             try:
-                plain[name] = decrypt_field(key, value, aad)
+                plain[name] = decrypt_field(key, sealed, aad)
             except DecryptionError as exc:
                 raise RecordIntegrityError(record.stream, record.version, str(exc)) from exc
         return plain
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _of_person_stream(type_name: str) -> bool:
+    """A person's own stream holds only `person.*` records (docs/ledger-format.md 5.1)."""
+    return type_name.startswith("person.")

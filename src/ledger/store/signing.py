@@ -1,15 +1,17 @@
 """The process-wide key ring and the private keys this process signs with.
 
-When loaded from a key folder it notices a changed `keyring.json` (rotation, a key marked
-compromised) within a second and reloads, so a running server never signs with a retired key
-and verifies against the current compromise marks.
+The key ring is derived from the key-history records of the log (`store.key_history`); the
+key folder's `keyring.json` is its view. When the view changes (another process rotated a key
+or marked one compromised) this notices within a second and derives the ring from the log
+again, so a running server never signs with a retired key and verifies against the current
+compromise marks. The file's content is never trusted once a source is set.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from ledger.integrity.errors import KeyringError
@@ -31,6 +33,7 @@ class Signing:
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self._mtime = self._stat()
+        self._source: Callable[[], Keyring] | None = None
         self.generation = 0
 
     @classmethod
@@ -61,7 +64,7 @@ class Signing:
             mtime = self._stat()
             if mtime == self._mtime:
                 return
-            keyring = self._directory.load()
+            keyring = self._source() if self._source is not None else self._directory.load()
             if keyring.origin != self._keyring.origin:
                 raise KeyringError("the key ring's origin changed under a running ledger")
             self._keyring = keyring
@@ -69,6 +72,24 @@ class Signing:
                 self._signers = _load_signers(self._directory, keyring)
             self._mtime = mtime
             self.generation += 1
+
+    def set_source(self, source: Callable[[], Keyring]) -> None:
+        """Derive the key ring with `source` (from the log) whenever the view changes."""
+        self._source = source
+
+    def use(self, keyring: Keyring) -> None:
+        """Use `keyring` (derived from the log) from now on."""
+        if keyring.origin != self._keyring.origin:
+            raise KeyringError("the key ring's origin changed under a running ledger")
+        with self._lock:
+            changed = keyring != self._keyring
+            self._keyring = keyring
+            if self._signers and self._directory is not None:
+                self._signers = _load_signers(self._directory, keyring)
+            self._mtime = self._stat()
+            self._checked = time.monotonic()
+            if changed:
+                self.generation += 1
 
     @property
     def keyring(self) -> Keyring:

@@ -14,11 +14,16 @@ from typing import Any
 from uuid import UUID
 
 from ledger.db import Database
+from ledger.domain.person import ERASED
 from ledger.store.application import Store
+from ledger.store.mapper import SigningMapper
 from ledger.views.sql import SqlView, trackings
 from projections.base import Event, Row
 from projections.facts import fold, issue, status_on
 from projections.programme_roster import eligibility
+
+SUSPENDED = "certificate.licence_suspended"
+REVOKED = ("certificate.licence_revoked", "certificate.instructor_revoked")
 
 
 class QueryError(ValueError):
@@ -96,7 +101,35 @@ class Queries:
                 "until": None,
                 "facts": None,
             }
+        facts = self.reveal(facts)
         return {"certificate_id": certificate_id, **status_on(facts, as_of), "facts": facts}
+
+    def reveal(self, facts: Row) -> Row:
+        """The facts with their reasons in plain text. Projections copy a reason from its record
+        as it stands, encrypted under the holder's data key; it is decrypted here, reads as
+        `[erased]` once the holder is erased, and so does a legacy plain-text reason."""
+        if not facts["suspensions"] and facts["revocation_reason"] is None:
+            return facts
+        mapper = self.store.app.mapper
+        assert isinstance(mapper, SigningMapper)
+        erased = self.store.person_keys.is_erased(facts["holder"])
+        stream = facts["stream"]
+
+        def plain(version: int, type_name: str, value: Any) -> str:
+            if isinstance(value, str):
+                return ERASED if erased else value
+            return mapper.reveal(stream, version, type_name, "reason", value)
+
+        shown = dict(facts)
+        suspended = [e for e in facts["events"] if e[2] == SUSPENDED]
+        shown["suspensions"] = [
+            {**s, "reason": plain(event[0], event[2], s["reason"])}
+            for s, event in zip(facts["suspensions"], suspended, strict=False)
+        ]
+        if facts["revocation_reason"] is not None:
+            version, _, type_name, _ = next(e for e in facts["events"] if e[2] in REVOKED)
+            shown["revocation_reason"] = plain(version, type_name, facts["revocation_reason"])
+        return shown
 
     def certificates_by_status(self, on: date) -> dict[str, list[str]]:
         """Every certificate id, grouped by its status on `on`."""

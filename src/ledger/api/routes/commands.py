@@ -183,7 +183,8 @@ def public_listing(
 
 @_created(
     "/people/{person_id}/erasure",
-    "Erase a person's personal data (the key is destroyed)",
+    "Erase a person's personal data (the key is destroyed); `reason` is a code: request,"
+    " consent-withdrawn, objection, unlawful, legal-obligation or retention-ended",
     ["people"],
 )
 def erase(

@@ -34,6 +34,12 @@ LOG_SIZE = Gauge("ledger_log_size", "records in the transparency log", registry=
 CHECKPOINT_SIZE = Gauge(
     "ledger_checkpoint_size", "size of the newest checkpoint", registry=REGISTRY
 )
+RENDERS = Counter(
+    "ledger_public_renders",
+    "PDFs, credentials and bundles rendered afresh (cache misses)",
+    ["kind"],
+    registry=REGISTRY,
+)
 LAG = Gauge("ledger_projection_lag", "records not yet applied", ["projection"], registry=REGISTRY)
 
 

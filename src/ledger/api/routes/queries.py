@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from ledger.api.deps import Auditor, Reader, Recorder, State
+from ledger.api.deps import Admin, Auditor, Reader, Recorder, State
 from ledger.api.models import (
     CertificateStatus,
     History,
@@ -137,6 +137,18 @@ def person(person_id: str, who: Recorder, app: State) -> object:
         "erased": found.erased,
         "name_hidden": found.name_hidden,
         "listed": found.listed,
+    }
+
+
+@router.get("/staff", tags=["people"])
+def staff(who: Admin, app: State) -> dict[str, list[dict[str, str]]]:
+    """Who each pseudonymous staff id in the records is (the token's name and role): for
+    administrators only (docs/privacy.md)."""
+    return {
+        "staff": [
+            {"staff_id": staff_id, "name": name, "role": role}
+            for staff_id, name, role in app.tokens.staff()
+        ]
     }
 
 

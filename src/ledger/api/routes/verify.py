@@ -126,7 +126,7 @@ def _proof(runtime: Runtime, position: int) -> dict[str, Any] | None:
         "checkpoint": {
             "size": latest.size,
             "root": base64.b64encode(latest.root).decode(),
-            "note": latest.note,
+            "note": latest.cosigned_note,
         },
     }
 
@@ -173,7 +173,8 @@ async def verify(
             certificate_status="unknown",
         )
     if _wants_html(request):
-        return HTMLResponse(verification_page(answer, f"/verify/{normal}"))
+        fingerprint = app.runtime.trust_root().short_fingerprint
+        return HTMLResponse(verification_page(answer, f"/verify/{normal}", fingerprint))
     return cacheable(request, VerifyAnswer(**answer).model_dump(mode="json"))
 
 
