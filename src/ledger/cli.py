@@ -516,13 +516,14 @@ def _cmd_token(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from ledger.demo import is_loaded, load_demo
     from ledger.runtime import open_runtime
+    from ledger.store.key_history import holds_other_records
 
     settings = _settings(args)
     if not _require_keys(settings):
         return 1
     runtime = open_runtime(settings)
     try:
-        empty = not runtime.store.app.recorder.max_notification_id()
+        empty = not holds_other_records(runtime.store.app)  # the key history does not count
         if is_loaded(runtime.service):
             message = "the demo history is already loaded"
         elif args.if_empty and not empty:

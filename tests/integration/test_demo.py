@@ -4,9 +4,11 @@ date it is loaded on (after 2016)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from ledger.domain.errors import Conflict
 from ledger.domain.person import ERASED
 from ledger.runtime import Runtime, open_runtime
 from tests.conftest import Ledger
+from tests.trust_support import cli, settings_env
 
 TODAY = date(2026, 11, 28)
 A_YEAR_LATER = date(2027, 11, 28)
@@ -192,3 +195,17 @@ def test_demo_refuses_a_today_before_2017_without_writing(ledger: Ledger) -> Non
     with pytest.raises(ValueError, match="2017-01-01"):
         load_demo(ledger.service, date(2016, 12, 31))
     assert not is_loaded(ledger.service)
+
+
+def test_demo_if_empty_loads_a_new_ledger_whose_log_holds_only_its_key_history(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """`make run` relies on it: the genesis a new ledger writes does not make it non-empty."""
+    env = settings_env(ledger.settings)
+    first = cli("demo", "--if-empty", "--json", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "loaded the demo" in json.loads(first.stdout)["message"]
+    assert json.loads(first.stdout)["certificates"]["valid"]
+    again = cli("demo", "--if-empty", "--json", env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["message"] == "the demo history is already loaded"
