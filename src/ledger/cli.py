@@ -406,7 +406,10 @@ def _banner(settings: Settings, host: str, port: int) -> None:
         for certificate_id in sorted(grouped.get(status, []))[:2]:
             print(f"  {status:<10} {base}/verify/{certificate_id}")
     print(f"  checkpoint {base}/log/checkpoint")
-    print("export and audit the whole history: ledger export ./bundle && ledger audit ./bundle")
+    print(
+        "export and audit the whole history: ledger export ./bundle &&"
+        f" ledger audit ./bundle --trust {settings.keys_dir / 'trust-root.json'}"
+    )
     sys.stdout.flush()
 
 
