@@ -41,15 +41,15 @@ wrk:
 
 # Browser, PDF and QR tests need Debian's chromium, poppler-utils and zbar-tools; the deployment
 # checks need systemd (systemd-analyze) and caddy. Installed here when missing (as root).
-SYSTEM_TOOLS := chromium pdftoppm zbarimg systemd-analyze caddy
+SYSTEM_TOOLS := chromium pdftoppm zbarimg systemd-analyze caddy curl jq
 system-deps:
 	@missing=0; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
 	if [ $$missing = 1 ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-				chromium poppler-utils zbar-tools systemd caddy >/dev/null; \
+				chromium poppler-utils zbar-tools systemd caddy curl jq >/dev/null; \
 		else \
-			echo "missing system tools: install Debian's chromium poppler-utils zbar-tools systemd caddy"; \
+			echo "missing system tools: install Debian's chromium poppler-utils zbar-tools systemd caddy curl jq"; \
 		fi; \
 	fi
 

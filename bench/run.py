@@ -3,9 +3,11 @@
     python -m bench.run [--events N] [--small N] [--append N] [--backends sqlite,postgres]
                         [--load-seconds S] [--out FILE]
 
-For each backend: append (service layer and HTTP) against the plain eventsourcing library; a
-ledger filled to --events records and one of --small records; verification under load on both;
-time travel; the live audit; rebuilding the projections; export and bulk import. Then, on the
+For each backend: append (service layer and HTTP) against the plain eventsourcing library; the
+CSV import of people with enrolments against the same commands one at a time (service layer and
+HTTP); a ledger filled to --events records and one of --small records; verification under load on
+both; time travel; the live audit; rebuilding the projections; searching --small people; export
+and bulk import. Then, on the
 exported bundle: the audit, the deep audit and the in-memory replay. Prints a table and writes
 bench/results/<date>.json with the machine description.
 """
@@ -25,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import append, bundle, history
+from bench.csv_import import csv_import_figures
 from bench.figures import Figure
 from bench.places import Places
+from bench.search import search_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,6 +117,7 @@ def main() -> int:
             for backend in backends:
                 say(f"{backend}: append, service layer and HTTP ({args.append:,} each)")
                 figures += append.append_figures(places, backend, args.append)
+                figures += csv_import_figures(places, backend, min(args.append, 1000))
                 say(f"{backend}: filling ledgers of {args.small:,} and {args.events:,} records")
                 small = history.make_ledger(places, backend, args.small)
                 large = history.make_ledger(places, backend, args.events)
@@ -124,6 +129,8 @@ def main() -> int:
                 figures += history.live_audit_figures(backend, small, large)
                 say(f"{backend}: rebuilding every projection")
                 figures += history.rebuild_figures(backend, large)
+                say(f"{backend}: searching {args.small:,} people")
+                figures += search_figures(places, backend, args.small)
                 say(f"{backend}: export and bulk import")
                 exported = history.export(large, Path(tmp) / f"bundle-{backend}")
                 figures += append.import_figures(

@@ -1,5 +1,9 @@
 """The programme roster: weeks, enrolments with attendance, teams with tutors, sign-offs.
-Eligibility per rule R1 to R4 is computed from these rows when read (`eligibility`)."""
+Eligibility per rule R1 to R4 is computed from these rows when read (`eligibility`).
+
+Corrections never edit a row's history away: an attendance correction changes the week's
+attendance and is listed in the enrolment's `corrections`; a withdrawn sign-off reopens the
+project and keeps the date of the withdrawal, as a return keeps the date of the return."""
 
 from __future__ import annotations
 
@@ -52,6 +56,7 @@ def _enrolled(view: View, event: Event) -> None:
             "attendance": {},
             "project": None,
             "certificate": None,
+            "corrections": [],
         },
         index=p["programme_id"],
     )
@@ -64,6 +69,9 @@ def _enrolment_change(view: View, event: Event) -> None:
     p = event.payload
     if event.type == "enrolment.attendance_recorded":
         row["attendance"][str(p["week"])] = p["attended"]
+    elif event.type == "enrolment.attendance_corrected":
+        row["attendance"][str(p["week"])] = p["attended"]
+        row["corrections"].append([p["week"], p["attended"], event.position, event.effective_on])
     elif event.type == "enrolment.withdrawn":
         row["active"] = False
     elif event.type == "enrolment.joined_project":
@@ -89,6 +97,8 @@ def _project(view: View, event: Event) -> None:
             "status": "open",
             "signed_off_by": None,
             "signed_off_on": None,
+            "returned_on": None,
+            "withdrawn_on": None,
         },
         index=p["programme_id"],
     )
@@ -106,7 +116,16 @@ def _project_change(view: View, event: Event) -> None:
     elif event.type == "project.signed_off":
         row.update(status="signed_off", signed_off_by=p["actor"], signed_off_on=event.effective_on)
     elif event.type == "project.returned_for_rework":
-        row.update(status="returned_for_rework", signed_off_by=None, signed_off_on=None)
+        row.update(
+            status="returned_for_rework",
+            signed_off_by=None,
+            signed_off_on=None,
+            returned_on=event.effective_on,
+        )
+    elif event.type == "project.sign_off_withdrawn":
+        row.update(
+            status="open", signed_off_by=None, signed_off_on=None, withdrawn_on=event.effective_on
+        )
     view.put("projects", event.stream, row, index=row["programme"])
 
 
@@ -139,12 +158,13 @@ def eligibility(programme: Row, enrolment: Row, project: Row | None) -> dict[str
 
 PROJECTION = Projection(
     name=NAME,
-    version=1,
+    version=2,
     handlers={
         "programme.opened": _programme,
         "programme.week_scheduled": _week,
         "enrolment.enrolled": _enrolled,
         "enrolment.attendance_recorded": _enrolment_change,
+        "enrolment.attendance_corrected": _enrolment_change,
         "enrolment.withdrawn": _enrolment_change,
         "enrolment.joined_project": _enrolment_change,
         "enrolment.qualification_awarded": _enrolment_change,
@@ -153,5 +173,6 @@ PROJECTION = Projection(
         "project.tutor_assigned": _project_change,
         "project.signed_off": _project_change,
         "project.returned_for_rework": _project_change,
+        "project.sign_off_withdrawn": _project_change,
     },
 )

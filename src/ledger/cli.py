@@ -550,6 +550,51 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+IMPORT_STAFF = "staff-csv-import"
+"""The staff id the CSV import records as its actor, unless --staff names another."""
+
+
+def _cmd_import_csv(args: argparse.Namespace) -> int:
+    from ledger.domain.actors import Actor, Role
+    from ledger.domain.errors import DomainError
+    from ledger.imports.columns import ImportKind
+    from ledger.imports.plan import import_csv
+    from ledger.imports.resolve import programme_titles
+    from ledger.runtime import open_runtime
+
+    settings = _settings(args)
+    if not _require_keys(settings):
+        return 1
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    runtime = open_runtime(settings)
+    try:
+        runtime.catch_up()  # programme titles are read from the projection
+        report = import_csv(
+            data,
+            ImportKind(args.kind),
+            service=runtime.service,
+            people=runtime.people,
+            programmes=programme_titles(runtime.queries),
+            actor=Actor(args.staff, Role.REGISTRAR),
+            commit=not args.dry_run,
+        )
+        if report.committed:
+            runtime.catch_up()
+    except DomainError as exc:  # the commit was refused (a concurrent change): nothing written
+        print(f"error: {exc}; nothing was written", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    for problem in report.problems:
+        print(problem)
+    print(report.summary())
+    return 1 if report.problems else 0
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -706,6 +751,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_trust_arguments(check)
     add_witness_arguments(check)
     check.set_defaults(func=_cmd_verify)
+
+    csv_import = commands.add_parser(
+        "import-csv",
+        help="import people, enrolments or attendance from a CSV file (docs/csv-import.md)",
+    )
+    csv_import.add_argument("file", help="UTF-8 CSV, comma or semicolon separated, with a header")
+    csv_import.add_argument("--kind", required=True, choices=["people", "enrolments", "attendance"])
+    csv_import.add_argument(
+        "--dry-run", action="store_true", help="check every row and write nothing"
+    )
+    csv_import.add_argument(
+        "--staff",
+        default=IMPORT_STAFF,
+        help=f"the registrar's staff id recorded as the actor (default {IMPORT_STAFF})",
+    )
+    csv_import.set_defaults(func=_cmd_import_csv)
 
     load = commands.add_parser("import", help="load an audited bundle into an empty ledger")
     load.add_argument("directory", help="a bundle folder written by `ledger export`")

@@ -169,6 +169,18 @@ class Database:
         finally:
             lite.execute("ROLLBACK")
 
+    def secure_delete(self, on: bool) -> None:
+        """SQLite: whether this thread's connection overwrites deleted rows (for personal data
+        being erased); PostgreSQL has no such switch (its tables are vacuumed instead)."""
+        if self._pool is None:
+            self._sqlite().execute(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}")
+
+    def checkpoint_wal(self) -> None:
+        """SQLite: copy the WAL into the database file and truncate it, so that pages just
+        overwritten replace the old ones on disk (a reader still open may delay it)."""
+        if self._pool is None:
+            self._sqlite().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()

@@ -399,6 +399,7 @@ TUTOR_OF = {member.name: team.tutor for team in TEAMS for member in team.members
 
 ERASED_PARTICIPANT = "Rodrigo Menéndez Tuñón"
 ERASURE_REASON = "request"  # a code: the person asked (GDPR article 17(1))
+MISRECORDED_REASON = "recorded as attended by mistake; the week's sign-in sheet shows an absence"
 
 
 # -- later history (invented, dated relative to today) ------------------------------------------
@@ -625,9 +626,13 @@ def _attend(service: LedgerService, programme: str, person: str, member: Partici
     for number, week in enumerate(WEEKS, start=1):
         if member.withdrawn is not None and week.starts_on >= member.withdrawn.on:
             break
-        if number in member.misrecorded:
-            service.record_attendance(REGISTRAR, programme, person, number, attended=True)
         attended = number not in member.absent
+        if number in member.misrecorded:
+            service.record_attendance(REGISTRAR, programme, person, number, attended=not attended)
+            service.correct_attendance(
+                REGISTRAR, programme, person, number, attended, MISRECORDED_REASON
+            )
+            continue
         service.record_attendance(REGISTRAR, programme, person, number, attended=attended)
     if member.withdrawn is not None:
         service.withdraw(

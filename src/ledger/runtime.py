@@ -14,6 +14,7 @@ from ledger.log.public import PublicLog
 from ledger.log.sequencer import CheckpointPolicy, Sequencer
 from ledger.log.storage import LogStorage, open_log_storage
 from ledger.log.witnessing import Witnessing
+from ledger.search import BlindDirectory, PeopleIndexer, open_directory
 from ledger.service import LedgerService
 from ledger.store import key_history
 from ledger.store.application import Store, open_store
@@ -32,6 +33,8 @@ class Runtime:
     db: Database
     runner: ProjectionRunner
     queries: Queries
+    people: BlindDirectory
+    indexer: PeopleIndexer
     _trust_root: TrustRoot | None = field(default=None, init=False, repr=False)
     witnessing: Witnessing | None = None
 
@@ -46,9 +49,11 @@ class Runtime:
         return self._trust_root
 
     def catch_up(self) -> None:
-        """Sequence and checkpoint everything committed, and bring every projection up to date."""
+        """Sequence and checkpoint everything committed, and bring every projection and the
+        people directory up to date."""
         self.sequencer.catch_up()
         self.runner.catch_up()
+        self.indexer.catch_up()
 
     def close(self) -> None:
         self.db.close()
@@ -76,15 +81,19 @@ def open_runtime(
         log_storage = open_log_storage(settings)
         db = Database(settings)
         runner = ProjectionRunner(db)
+        people = open_directory(settings, db)
+    queries = Queries(db, store)
     return Runtime(
         settings=settings,
         store=store,
         log_storage=log_storage,
-        service=LedgerService(store, store.person_keys, clock),
+        service=LedgerService(store, store.person_keys, clock, people=people, lookups=queries),
         sequencer=Sequencer(log_storage, store.signing, clock, policy),
         clock=clock,
         db=db,
         runner=runner,
-        queries=Queries(db, store),
+        queries=queries,
+        people=people,
+        indexer=PeopleIndexer(db, store, people),
         witnessing=None if witnesses is None else Witnessing(log_storage, witnesses),
     )

@@ -1,4 +1,5 @@
-"""The background work: the log sequencer and the projection runner, one active instance.
+"""The background work: the log sequencer, the projection runner and the people indexer, one
+active instance.
 
 On PostgreSQL the active instance holds a session advisory lock; others wait as hot standbys
 and take over within a second when it goes. On SQLite a lock file next to the database does the
@@ -129,13 +130,18 @@ class BackgroundWorker:
         return stop, thread
 
     def _sequence_and_project(self, leadership: _Leadership) -> None:
-        sequencer, runner = self.runtime.sequencer, self.runtime.runner
+        sequencer, runner, indexer = (
+            self.runtime.sequencer,
+            self.runtime.runner,
+            self.runtime.indexer,
+        )
         checks = 0
         while not self.stop_event.is_set():
             try:
                 busy = sequencer.sequence_once() > 0
                 sequencer.checkpoint()
                 busy = runner.run_all_once() > 0 or busy
+                busy = indexer.run_once() > 0 or busy
             except Exception:
                 log.exception("background batch failed; retrying")
                 busy = False

@@ -81,6 +81,8 @@ def _team(
     project = service.register_project(
         REGISTRAR, programme, f"Cluster {cohort}-{team}", "Manufacturing", "Region", "Country"
     ).id
+    # People are named after their cohort and team, so two generators on one ledger (concurrent
+    # writers, a second run) register look-alikes: distinct people on purpose.
     tutor = service.register_person(
         REGISTRAR,
         f"Tutor {cohort}-{team}",
@@ -88,6 +90,7 @@ def _team(
         f"Academy {cohort}-{team}",
         "Region",
         "Country",
+        confirm_duplicate=True,
     ).id
     service.assign_tutor(REGISTRAR, project, tutor)
     made.add(3)
@@ -100,6 +103,7 @@ def _team(
             f"Agency {cohort}-{team}-{seat}",
             "Region",
             "Country",
+            confirm_duplicate=True,
         ).id
         service.enrol(REGISTRAR, programme, person)
         service.assign_member(REGISTRAR, project, person)  # two events: project and enrolment

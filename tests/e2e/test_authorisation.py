@@ -19,6 +19,7 @@ from tests.e2e.conftest import Server, start_server, stop_server
 
 A, R, T, C, U = Role.ADMIN, Role.REGISTRAR, Role.TUTOR, Role.COMMITTEE, Role.AUDITOR
 RECORDERS, READERS = {A, R}, {A, R, T, C, U}
+STAFF = {A, R, T, C}
 ACCESS: list[tuple[str, str, set[Role]]] = [
     ("post", r"/v1/programmes", RECORDERS),
     ("post", r"/v1/programmes/{programme_id}/weeks", RECORDERS),
@@ -30,7 +31,19 @@ ACCESS: list[tuple[str, str, set[Role]]] = [
     ("post", r"/v1/people/{person_id}/erasure", {A}),
     ("post", r"/v1/programmes/{programme_id}/enrolments", RECORDERS),
     ("post", r"/v1/programmes/{programme_id}/enrolments/{person_id}/withdrawal", RECORDERS),
-    ("post", r"/v1/programmes/{programme_id}/enrolments/{person_id}/attendance", RECORDERS),
+    ("post", r"/v1/programmes/{programme_id}/enrolments/{person_id}/attendance", {A, R, T}),
+    ("post", r"/v1/programmes/{programme_id}/enrolments/batch", RECORDERS),
+    ("post", r"/v1/programmes/{programme_id}/weeks/{week}/attendance", {A, R, T}),
+    (
+        "post",
+        r"/v1/programmes/{programme_id}/enrolments/{person_id}/attendance/{week}/correction",
+        RECORDERS,
+    ),
+    ("post", r"/v1/people/{person_id}/courses/{delivery_id}/retraction", RECORDERS),
+    ("post", r"/v1/projects/{project_id}/sign-off/withdrawal", {A, R, T}),
+    ("post", r"/v1/people/{person_id}/duplicate-of", RECORDERS),
+    ("post", r"/v1/imports/{kind}", RECORDERS),
+    ("get", r"/v1/imports/templates/{kind}.csv", RECORDERS),
     ("post", r"/v1/projects", RECORDERS),
     ("post", r"/v1/projects/{project_id}/members", RECORDERS),
     ("post", r"/v1/projects/{project_id}/tutor", RECORDERS),
@@ -55,6 +68,18 @@ ACCESS: list[tuple[str, str, set[Role]]] = [
     ("get", r"/v1/people/{person_id}", RECORDERS),
     ("get", r"/v1/staff", {A}),
     ("get", r"/v1/audit/export", {A, U}),
+    ("get", r"/v1/people", STAFF),
+    ("get", r"/v1/programmes", STAFF),
+    ("get", r"/v1/projects", STAFF),
+    ("get", r"/v1/enrolments", STAFF),
+    ("get", r"/v1/certificates", STAFF),
+    ("get", r"/v1/certificates.csv", STAFF),
+    ("get", r"/v1/programmes/{programme_id}/roster.csv", READERS),
+    ("get", r"/v1/reports/counts", READERS),
+    ("get", r"/v1/reports/counts.csv", READERS),
+    ("get", r"/v1/reports/timeline", READERS),
+    ("get", r"/v1/reports/timeline.csv", READERS),
+    ("get", r"/v1/reports/summary", READERS),
 ]
 PUBLIC = [
     "/healthz",
@@ -67,10 +92,12 @@ PUBLIC = [
     "/verify/LT-0000-0000-0000",
     "/openapi.json",
     "/docs",
+    "/register.csv",
 ]
 
 
 def concrete(path: str) -> str:
+    path = path.replace("{week}", "1").replace("{kind}", "people")
     return re.sub(
         r"{certificate_id}",
         "LT-0000-0000-0000",

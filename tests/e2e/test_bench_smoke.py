@@ -27,6 +27,10 @@ EXPECTED = {
     "deep audit",
     "peak RSS of the bundle audit",
     "replay every projection in memory",
+    "CSV import of",
+    "CSV import over HTTP",
+    "search people (directory)",
+    "search people (page with names)",
 }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from ledger.api.models import EXAMPLE_IDS
 from ledger.config import Settings
 from ledger.domain.actors import Role
 from ledger.integrity.keyring import KeyDirectory, init_keyring
@@ -95,8 +96,9 @@ def test_no_public_route_lists_certificate_ids_person_ids_or_staff_beyond_the_re
 
     found = crawl(server.base)
     seen_ids = {c for body in found.bodies.values() for c in CERTIFICATE_ID.findall(body)}
-    # The register's certificates (and the made-up id of the documentation's example) only.
-    assert seen_ids - listed <= {"LT-7KQ2-M9XD-3FHT"}
+    # The register's certificates (and the made-up ids of the documentation's examples) only.
+    made_up = {"LT-7KQ2-M9XD-3FHT", EXAMPLE_IDS["qualification"], EXAMPLE_IDS["licence"]}
+    assert seen_ids - listed <= made_up
     # Person ids and staff appear nowhere but in a listed holder's own evidence.
     outside = {
         p: body

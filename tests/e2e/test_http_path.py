@@ -124,7 +124,7 @@ def test_a_trainer_s_whole_path_over_http(server: Server) -> None:
     post(registrar, f"/v1/projects/{project}/tutor", {"person_id": tutor_id})
     post(registrar, f"/v1/projects/{project}/members", {"person_id": trainer})
     roster = ok(registrar.get(f"/v1/programmes/{programme}/roster"), 200)
-    assert roster["enrolments"][0]["eligibility"]["R2"] is True
+    assert roster["participants"][0]["rules"]["R2"]["met"] is True
     post(tutor, f"/v1/projects/{project}/sign-off", {"note": "good", "on": "2013-07-10"})
 
     qualification = post(
@@ -480,7 +480,14 @@ def qualify(server: Server, names: tuple[str, ...]) -> list[tuple[str, str]]:
     people = []
     for name in names:
         person = post(
-            registrar, "/v1/people", {**person_body, "name": name, "organisation": f"Org {name}"}
+            registrar,
+            "/v1/people",
+            {
+                **person_body,
+                "name": name,
+                "email": f"{name.lower().replace(' ', '.')}@example.org",
+                "organisation": f"Org {name}",
+            },
         )["id"]
         post(registrar, f"/v1/programmes/{programme}/enrolments", {"person_id": person})
         for week in range(1, 6):

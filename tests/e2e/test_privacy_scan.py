@@ -4,9 +4,6 @@ person leaves no readable trace in public answers, the database files or a `pg_d
 
 from __future__ import annotations
 
-import glob
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,12 +11,13 @@ import httpx
 import pytest
 
 from ledger import demo
-from ledger.config import Settings, parse_database_url
+from ledger.config import Settings
 from ledger.domain.actors import Actor, Role
 from ledger.domain.person import ERASED
 from ledger.integrity.keyring import KeyDirectory, init_keyring
 from ledger.runtime import open_runtime
-from tests.conftest import IN_CI, KEYS_SINCE, TEST_ORIGIN, new_pg_schema, pg_url
+from tests.conftest import KEYS_SINCE, TEST_ORIGIN, new_pg_schema, pg_url
+from tests.dumps import schema_dump
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.privacy_support import (
     DemoPerson,
@@ -121,17 +119,6 @@ def test_an_erased_person_leaves_no_trace_in_public_answers_or_database_files(
     assert [s for s in secrets if s.encode() in stored] == []
 
 
-def pg_dump() -> str:
-    found = shutil.which("pg_dump") or next(
-        iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"), reverse=True)), None
-    )
-    if found is None:
-        if IN_CI:
-            pytest.fail("pg_dump is required under CI")
-        pytest.skip("pg_dump is not installed")
-    return found
-
-
 @pytest.mark.postgres
 def test_a_pg_dump_holds_nothing_of_an_erased_person(pg_database: str, tmp_path: Path) -> None:
     init_keyring(KeyDirectory(tmp_path / "keys"), TEST_ORIGIN, KEYS_SINCE)
@@ -151,25 +138,7 @@ def test_a_pg_dump_holds_nothing_of_an_erased_person(pg_database: str, tmp_path:
     finally:
         runtime.close()
 
-    target = parse_database_url(settings.database_url or "")
-    dump = subprocess.run(
-        [
-            pg_dump(),
-            "--host",
-            target.host,
-            "--port",
-            str(target.port),
-            "--username",
-            target.user,
-            "--schema",
-            target.schema,
-            "--inserts",
-            target.dbname,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    ).stdout
+    dump = schema_dump(settings.database_url or "")
     assert b"person.registered" in dump  # the dump holds the records
     secrets = strings_of_revoked_holder() + strings_of_demo_erased()
     assert [s for s in secrets if s.encode() in dump] == []

@@ -73,6 +73,8 @@ STREAM_REFERENCES = {
     "appellant_id": {"person.registered"},
     "project_id": {"project.registered"},
     "enrolment_id": {"enrolment.enrolled"},
+    "duplicate_of": {"person.registered"},
+    "duplicate_id": {"person.registered"},
 }
 CERTIFICATE_REFERENCES = {
     ("appeal.lodged", "certificate_id"): set(PREFIX_OF_ISSUE),
@@ -130,6 +132,20 @@ def event_types(document: str) -> dict[str, dict[str, str]]:
                 members[item.group(1)] = item.group(2)
         types[name] = members
     return types
+
+
+def members_added_later(document: str) -> dict[str, dict[str, Any]]:
+    """Section 5's "members added later": type -> {member: the value an absent one reads as}."""
+    table = re.search(
+        r"\| type \| member added later[^\n]*\n\|[-| ]+\|\n((?:\|[^\n]*\n)+)", document
+    )
+    if table is None:
+        raise DocumentError("section 5 has no table of members added later")
+    found: dict[str, dict[str, Any]] = {}
+    for line in table.group(1).splitlines():
+        name, member, absent = (c.strip().strip("`") for c in line.strip().strip("|").split("|"))
+        found.setdefault(name, {})[member] = json.loads(absent)
+    return found
 
 
 def encrypted_members(document: str) -> dict[str, set[str]]:
@@ -576,8 +592,8 @@ def verify_bundle(
     witnesses: dict[str, bytes] | None = None,
 ) -> Report:
     """Every check of section 12.3, in log order; problems name log positions."""
-    types = event_types(document if document is not None else DOCUMENT.read_text("utf-8"))
-    personal = encrypted_members(document if document is not None else DOCUMENT.read_text("utf-8"))
+    text = document if document is not None else DOCUMENT.read_text("utf-8")
+    types, personal, later = event_types(text), encrypted_members(text), members_added_later(text)
     report = Report()
     for name in (
         "manifest.json",
@@ -629,11 +645,12 @@ def verify_bundle(
     heads: dict[str, tuple[int, str, int]] = {}  # stream -> (version, digest hex, position)
     first_type: dict[str, str] = {}
     references: list[tuple[int, str, str, set[str]]] = []
+    courses: dict[str, set[str]] = {}  # person stream -> delivery ids not retracted
     ring: dict[str, RingKey] = {}
 
     for position, data in enumerate(records):
         leaves.append(leaf_hash(data))
-        rec = _record(position, data, origin, types, personal, report)
+        rec = _record(position, data, origin, types, personal, later, report)
         parsed.append(rec)
         if position < len(stored):
             place = stored[position].decode("utf-8", "replace")
@@ -676,6 +693,7 @@ def verify_bundle(
             )
         heads[stream] = (version, leaves[-1].hex(), position)
         _stream_rules(position, rec, first_type, references, report)
+        _course_rules(position, rec, courses, report)
         # Section 15 rule 3: the signer is a records key of the ring at this position.
         key = ring.get(rec["kid"])
         if key is None or key.entry["purpose"] != "records":
@@ -730,6 +748,7 @@ def _record(
     origin: Any,
     types: dict[str, dict[str, str]],
     personal: dict[str, set[str]],
+    later: dict[str, dict[str, Any]],
     report: Report,
 ) -> dict[str, Any] | None:
     """Sections 1, 2, 5 and 6 for one record; None when it cannot be read as a record."""
@@ -775,17 +794,27 @@ def _record(
         for reason in problems:
             report.add(position, reason)
         return None
-    payload_problems = _payload(rec, types[rec["type"]], personal.get(rec["type"], set()))
+    payload_problems = _payload(
+        rec, types[rec["type"]], personal.get(rec["type"], set()), set(later.get(rec["type"], {}))
+    )
     for reason in payload_problems:
         report.add(position, reason)
     return None if payload_problems else rec
 
 
-def _payload(rec: dict[str, Any], members: dict[str, str], personal: set[str]) -> list[str]:
+def _payload(
+    rec: dict[str, Any],
+    members: dict[str, str],
+    personal: set[str],
+    later: set[str] | None = None,
+) -> list[str]:
+    """Section 5: exactly the members of the type (one added later may be absent), typed."""
     p = rec["payload"]
     want = {"actor", "role", "effective_on", *members}
-    if set(p) != want:
+    absent = want - set(p)
+    if set(p) - want or absent - (later or set()):
         return [f"payload members are {sorted(p)}, want {sorted(want)}"]
+    members = {name: kind for name, kind in members.items() if name not in absent}
     problems = []
     if not isinstance(p["actor"], str) or not p["actor"]:
         problems.append("actor is not a non-empty string")
@@ -859,6 +888,23 @@ def _stream_rules(
                 report.add(position, found)
             else:
                 references.append((position, name, certificate_stream(p[name]), wanted))
+
+
+def _course_rules(
+    position: int, rec: dict[str, Any], courses: dict[str, set[str]], report: Report
+) -> None:
+    """Section 5, corrections: a retraction names a course of its own stream, not retracted."""
+    kind, p, stream = rec["type"], rec["payload"], rec["stream"]
+    if kind == "person.course_delivered":
+        courses.setdefault(stream, set()).add(p["delivery_id"])
+    elif kind == "person.course_retracted":
+        if p["delivery_id"] not in courses.get(stream, set()):
+            report.add(
+                position,
+                f"person.course_retracted names delivery {p['delivery_id']}, which is not a course"
+                f" of stream {stream} still counted",
+            )
+        courses.get(stream, set()).discard(p["delivery_id"])
 
 
 def _compare_keyring(
@@ -1122,6 +1168,18 @@ def _decision(t: Tables, e: Event) -> None:
     t.put("certificates", facts["certificate_id"], facts)
 
 
+def _chain(t: Tables, person: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Section 14.3: the person's trainers row, then the rows of the people merged into."""
+    chain: list[tuple[str, dict[str, Any]]] = []
+    while isinstance(person, str) and person not in [key for key, _ in chain]:
+        row = t.get("trainers", person)
+        if row is None:
+            break
+        chain.append((person, row))
+        person = row["duplicate_of"]
+    return chain
+
+
 def trainer_status(t: Tables, e: Event) -> None:
     """Section 14.3."""
     p = e.payload
@@ -1136,13 +1194,43 @@ def trainer_status(t: Tables, e: Event) -> None:
                 "certificates": [],
                 "deliveries": [],
                 "erased": False,
+                "duplicate_of": None,
+                "merged": [],
             },
         )
     elif e.type == "person.course_delivered":
-        row = t.get("trainers", e.stream)
-        if row is not None:
-            row["deliveries"].append([e.on, e.position, p["full_programme"]])
-            t.put("trainers", e.stream, row)
+        for key, row in _chain(t, e.stream):
+            row["deliveries"].append(
+                [e.on, e.position, p["full_programme"], p["delivery_id"], None, None]
+            )
+            t.put("trainers", key, row)
+    elif e.type == "person.course_retracted":
+        for key, row in _chain(t, e.stream):
+            for delivery in row["deliveries"]:
+                if delivery[3] == p["delivery_id"] and delivery[4] is None:
+                    delivery[4], delivery[5] = e.position, e.on
+            t.put("trainers", key, row)
+    elif e.type == "person.marked_duplicate":
+        duplicate = t.get("trainers", e.stream)
+        if duplicate is None:
+            return
+        duplicate["duplicate_of"] = p["duplicate_of"]
+        t.put("trainers", e.stream, duplicate)
+        for key, kept in _chain(t, p["duplicate_of"]):
+            if key == e.stream:
+                continue
+            for person in [e.stream, *duplicate["merged"]]:
+                if person not in kept["merged"]:
+                    kept["merged"].append(person)
+            for certificate in duplicate["certificates"]:
+                if certificate not in kept["certificates"]:
+                    kept["certificates"].append(certificate)
+            positions = [d[1] for d in kept["deliveries"]]
+            kept["deliveries"] = sorted(
+                kept["deliveries"] + [d for d in duplicate["deliveries"] if d[1] not in positions],
+                key=lambda d: d[1],
+            )
+            t.put("trainers", key, kept)
     elif e.type == "person.personal_data_erased":
         row = t.get("trainers", e.stream)
         if row is not None:
@@ -1151,12 +1239,22 @@ def trainer_status(t: Tables, e: Event) -> None:
     elif e.type in KINDS:
         facts = _facts(e)
         _store(t, facts)
-        row = t.get("trainers", facts["holder"])
-        if row is not None:
-            row["certificates"].append(facts["certificate_id"])
-            t.put("trainers", facts["holder"], row)
+        for key, row in _chain(t, facts["holder"]):
+            if facts["certificate_id"] not in row["certificates"]:
+                row["certificates"].append(facts["certificate_id"])
+            t.put("trainers", key, row)
     elif e.type in DECISIONS:
         _decision(t, e)
+
+
+def _counted(t: Tables, e: Event, member: str, full_only: bool) -> list[int]:
+    """Section 14.4: the courses a licence or instructor decision counted, by log position."""
+    p = e.payload
+    if member in p:
+        found = [t.get("deliveries", delivery_id) for delivery_id in p[member]]
+        return sorted(row["position"] for row in found if row is not None)
+    courses = (t.get("courses", p["holder_id"]) or {"deliveries": []})["deliveries"]
+    return [d[1] for d in courses if (d[2] or not full_only) and d[0] <= e.on]
 
 
 def certificate_register(t: Tables, e: Event) -> None:
@@ -1172,53 +1270,98 @@ def certificate_register(t: Tables, e: Event) -> None:
                 "enrolled": e.position,
                 "attendance": {},
                 "project": None,
+                "certificate": None,
             },
         )
-    elif e.type in ("enrolment.attendance_recorded", "enrolment.joined_project"):
+    elif e.type in (
+        "enrolment.attendance_recorded",
+        "enrolment.attendance_corrected",
+        "enrolment.joined_project",
+    ):
         row = t.get("enrolments", e.stream)
-        if row is not None:
-            if e.type == "enrolment.attendance_recorded":
-                row["attendance"][str(p["week"])] = [p["attended"], e.position]
-            else:
-                row["project"] = p["project_id"]
-            t.put("enrolments", e.stream, row)
+        if row is None:
+            return
+        if e.type == "enrolment.joined_project":
+            row["project"] = p["project_id"]
+        else:
+            row["attendance"][str(p["week"])] = [p["attended"], e.position]
+        t.put("enrolments", e.stream, row)
+        if e.type == "enrolment.attendance_corrected" and row["certificate"] is not None:
+            facts = t.get("certificates", row["certificate"])
+            if facts is not None:
+                facts["evidence"]["corrections"].append(
+                    {
+                        "position": e.position,
+                        "type": e.type,
+                        "on": e.on,
+                        "week": p["week"],
+                        "attended": p["attended"],
+                    }
+                )
+                t.put("certificates", row["certificate"], facts)
     elif e.type == "project.signed_off":
         t.put("sign_offs", e.stream, {"position": e.position, "on": e.on, "by": p["actor"]})
-    elif e.type == "project.returned_for_rework":
+    elif e.type in ("project.returned_for_rework", "project.sign_off_withdrawn"):
         t.delete("sign_offs", e.stream)
     elif e.type == "person.course_delivered":
         row = t.get("courses", e.stream) or {"deliveries": []}
-        row["deliveries"].append([e.on, e.position, p["full_programme"]])
+        row["deliveries"].append([e.on, e.position, p["full_programme"], p["delivery_id"]])
         t.put("courses", e.stream, row)
+        t.put(
+            "deliveries",
+            p["delivery_id"],
+            {
+                "person": e.stream,
+                "position": e.position,
+                "on": e.on,
+                "full_programme": p["full_programme"],
+            },
+        )
+    elif e.type == "person.course_retracted":
+        delivery = t.get("deliveries", p["delivery_id"])
+        if delivery is None:
+            return
+        t.delete("deliveries", p["delivery_id"])
+        row = t.get("courses", delivery["person"])
+        if row is not None:
+            row["deliveries"] = [d for d in row["deliveries"] if d[3] != p["delivery_id"]]
+            t.put("courses", delivery["person"], row)
     elif e.type in KINDS:
         facts = _facts(e)
         if e.type == "certificate.associate_trainer_issued":
-            enrolment = t.get("enrolments", p["enrolment_id"]) or {}
-            attended = sorted(pos for ok, pos in enrolment.get("attendance", {}).values() if ok)
+            enrolment = t.get("enrolments", p["enrolment_id"])
+            attendance = {} if enrolment is None else enrolment["attendance"]
+            attended = sorted(pos for ok, pos in attendance.values() if ok)
             sign_off = t.get("sign_offs", p["project_id"])
             facts["programme"] = p["programme_id"]
             facts["evidence"] = {
-                "enrolment": enrolment.get("enrolled"),
+                "enrolment": None if enrolment is None else enrolment["enrolled"],
                 "attendance": {"weeks": p["weeks_attended"], "positions": attended},
                 "sign_off": None if sign_off is None else sign_off["position"],
                 "decision": e.position,
+                "corrections": [],
+            }
+            _store(t, facts)
+            if enrolment is not None:
+                enrolment["certificate"] = p["certificate_id"]
+                t.put("enrolments", p["enrolment_id"], enrolment)
+            return
+        if e.type == "certificate.licence_granted":
+            facts["programme"] = p["programme_id"]
+            facts["evidence"] = {
+                "qualification": p["qualification_id"],
+                "courses": _counted(t, e, "courses", full_only=False),
+                "decision": e.position,
+                "corrections": [],
             }
         else:
-            courses = (t.get("courses", p["holder_id"]) or {"deliveries": []})["deliveries"]
-            if e.type == "certificate.licence_granted":
-                facts["programme"] = p["programme_id"]
-                facts["evidence"] = {
-                    "qualification": p["qualification_id"],
-                    "courses": [pos for on, pos, _ in courses if on <= e.on],
-                    "decision": e.position,
-                }
-            else:
-                facts["programme"] = None
-                facts["evidence"] = {
-                    "licence": p["licence_id"],
-                    "full_programmes": [pos for on, pos, full in courses if full and on <= e.on],
-                    "decision": e.position,
-                }
+            facts["programme"] = None
+            facts["evidence"] = {
+                "licence": p["licence_id"],
+                "full_programmes": _counted(t, e, "programmes", full_only=True),
+                "decision": e.position,
+                "corrections": [],
+            }
         _store(t, facts)
     elif e.type in DECISIONS:
         _decision(t, e)
@@ -1262,6 +1405,7 @@ def programme_roster(t: Tables, e: Event) -> None:
                 "attendance": {},
                 "project": None,
                 "certificate": None,
+                "corrections": [],
             },
         )
     elif e.type.startswith("enrolment."):
@@ -1269,6 +1413,9 @@ def programme_roster(t: Tables, e: Event) -> None:
         if row is not None:
             if e.type == "enrolment.attendance_recorded":
                 row["attendance"][str(p["week"])] = p["attended"]
+            elif e.type == "enrolment.attendance_corrected":
+                row["attendance"][str(p["week"])] = p["attended"]
+                row["corrections"].append([p["week"], p["attended"], e.position, e.on])
             elif e.type == "enrolment.withdrawn":
                 row["active"] = False
             elif e.type == "enrolment.joined_project":
@@ -1291,6 +1438,8 @@ def programme_roster(t: Tables, e: Event) -> None:
                 "status": "open",
                 "signed_off_by": None,
                 "signed_off_on": None,
+                "returned_on": None,
+                "withdrawn_on": None,
             },
         )
     elif e.type.startswith("project."):
@@ -1303,7 +1452,14 @@ def programme_roster(t: Tables, e: Event) -> None:
             elif e.type == "project.signed_off":
                 row.update(status="signed_off", signed_off_by=p["actor"], signed_off_on=e.on)
             elif e.type == "project.returned_for_rework":
-                row.update(status="returned_for_rework", signed_off_by=None, signed_off_on=None)
+                row.update(
+                    status="returned_for_rework",
+                    signed_off_by=None,
+                    signed_off_on=None,
+                    returned_on=e.on,
+                )
+            elif e.type == "project.sign_off_withdrawn":
+                row.update(status="open", signed_off_by=None, signed_off_on=None, withdrawn_on=e.on)
             t.put("projects", e.stream, row)
 
 
@@ -1340,9 +1496,9 @@ def public_register(t: Tables, e: Event) -> None:
 
 
 PROJECTIONS: dict[str, tuple[int, Callable[[Tables, Event], None]]] = {
-    "trainer_status": (1, trainer_status),
-    "certificate_register": (1, certificate_register),
-    "programme_roster": (1, programme_roster),
+    "trainer_status": (2, trainer_status),
+    "certificate_register": (2, certificate_register),
+    "programme_roster": (2, programme_roster),
     "public_register": (1, public_register),
 }
 

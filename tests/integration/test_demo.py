@@ -149,7 +149,7 @@ def test_demo_refuses_the_non_qualified_by_rule_and_erases_one_of_them(ledger: L
     with demo_loaded(ledger, TODAY) as (runtime, result):
         assert 3 <= len(result.refusals) <= 5
         assert {answer.split(":")[0] for answer in result.refusals.values()} == {"R2", "R3", "R4"}
-        assert "R2: 4 of 6 weeks attended, 5 required" in result.refusals.values()
+        assert "R2: attended 4 of 6 weeks, 5 required" in result.refusals.values()
         assert not set(result.refusals) & set(result.qualified_ids)
 
         assert result.erased_person_id in result.refusals

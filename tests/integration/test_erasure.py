@@ -4,7 +4,6 @@ and no copy of the person's data or key is left in the database files."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from pathlib import Path
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from ledger.service import LedgerService
 from ledger.store.application import open_store
 from tests.builders import REGISTRAR
 from tests.conftest import Ledger
+from tests.dumps import schema_dump
 
 NAME = "Zephyrine Quillfeather"
 EMAIL = "zephyrine.quillfeather@example.org"
@@ -51,26 +51,7 @@ def database_bytes(ledger: Ledger) -> bytes:
         return b"".join(
             p.read_bytes() for p in sorted(Path(settings.data_dir).glob("*")) if p.is_file()
         )
-    target = parse_database_url(settings.database_url)
-    dump = subprocess.run(
-        [
-            "pg_dump",
-            "--host",
-            target.host,
-            "--port",
-            str(target.port),
-            "--username",
-            target.user,
-            "--schema",
-            target.schema,
-            "--data-only",
-            "--inserts",
-            target.dbname,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return dump.stdout
+    return schema_dump(settings.database_url, data_only=True)
 
 
 def test_erasure_leaves_a_verifiable_history_without_personal_data(ledger: Ledger) -> None:

@@ -129,6 +129,26 @@ def test_the_event_type_table_equals_the_registry_member_by_member() -> None:
         assert encrypted == set(getattr(cls, "PERSONAL", ())), f"encrypted members of {name}"
 
 
+def test_the_members_added_later_are_the_registry_members_that_older_records_may_lack() -> None:
+    import dataclasses
+
+    from ledger.domain.registry import EVENT_TYPES
+
+    table = re.search(r"\| type \| member added later[^\n]*\n\|[-| ]+\|\n((?:\|[^\n]*\n)+)", DOC)
+    assert table, "section 5 has no table of members added later"
+    documented = {}
+    for line in table.group(1).splitlines():
+        name, member, absent = (c.strip().strip("`") for c in line.strip().strip("|").split("|"))
+        documented[(name, member)] = json.loads(absent)
+    defaulted = {
+        (name, f.name): list(f.default)
+        for name, cls in EVENT_TYPES.items()
+        for f in dataclasses.fields(cls)
+        if f.default is not dataclasses.MISSING
+    }
+    assert documented == defaulted
+
+
 def test_the_streams_the_document_says_start_a_stream_are_the_creating_types() -> None:
     from ledger.domain.base import CREATED_BY
     from ledger.domain.registry import EVENT_TYPES

@@ -31,7 +31,7 @@ def test_policy_parameters_are_validated_and_configurable() -> None:
 
 def test_r2_with_a_programme_specific_threshold() -> None:
     rules.r2_attendance(4, Policy(weeks_required=4))
-    with pytest.raises(RuleViolation, match="^R2: 3 of 6 weeks attended, 4 required$"):
+    with pytest.raises(RuleViolation, match="^R2: attended 3 of 6 weeks, 4 required$"):
         rules.r2_attendance(3, Policy(weeks_required=4))
 
 

@@ -18,7 +18,20 @@ from ledger.api.body_limit import BodyLimit
 from ledger.api.deps import AppState
 from ledger.api.idempotency import IdempotencyStore
 from ledger.api.renders import RenderBudget, RenderCache
-from ledger.api.routes import commands, credentials, log, ops, queries, register, verify
+from ledger.api.routes import (
+    bulk,
+    commands,
+    corrections,
+    credentials,
+    imports,
+    lists,
+    log,
+    ops,
+    queries,
+    register,
+    reports,
+    verify,
+)
 from ledger.api.security_headers import SecurityHeaders
 from ledger.config import Settings
 from ledger.runtime import Runtime, open_runtime
@@ -67,13 +80,19 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
 
         app.state.baseline = newest_notification(tx, runtime.db)[0]
     app.state.worker = worker
-    app.add_exception_handler(problems.Problem, problems.handle_exception)
+    for error in problems.expected_errors():
+        app.add_exception_handler(error, problems.handle_exception)
     app.add_exception_handler(RequestValidationError, problems.handle_validation)
     app.add_exception_handler(StarletteHTTPException, problems.handle_http)
     app.add_exception_handler(Exception, problems.handle_exception)
     routers = (
         commands.router,
+        bulk.router,
+        corrections.router,
+        imports.router,
         queries.router,
+        lists.router,
+        reports.router,
         verify.router,
         register.router,
         credentials.router,
@@ -83,6 +102,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    docs.document_roles(app)
 
     # The size limit runs before any route reads the body (and so before authentication); it
     # sits inside `observe`, so the refusals are counted and its 413 reaches the handlers.

@@ -17,6 +17,7 @@ from ledger.api.renders import RenderCache
 from ledger.domain.actors import Role
 from ledger.runtime import Runtime
 from ledger.service import LedgerService, Receipt
+from ledger.views.positions import log_positions
 from ledger.worker import BackgroundWorker
 
 bearer = HTTPBearer(auto_error=False, description="a token from `ledger token create`")
@@ -90,12 +91,18 @@ def principal(
     )
 
 
-def allow(*roles: Role) -> Callable[..., Principal]:
-    """A dependency admitting only `roles` (403 for other authenticated callers)."""
+@dataclass(frozen=True)
+class Allow:
+    """A dependency admitting only `roles` (403 for other authenticated callers).
 
-    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if who.role not in roles:
-            allowed = ", ".join(str(r) for r in roles)
+    The roles are data, not a closure, so the OpenAPI document states them from the very
+    dependency that enforces them (ledger.api.docs)."""
+
+    roles: tuple[Role, ...]
+
+    def __call__(self, who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in self.roles:
+            allowed = ", ".join(str(r) for r in self.roles)
             raise Problem(
                 403,
                 "forbidden",
@@ -104,7 +111,9 @@ def allow(*roles: Role) -> Callable[..., Principal]:
             )
         return who
 
-    return check
+
+def allow(*roles: Role) -> Allow:
+    return Allow(roles)
 
 
 ADMIN, REGISTRAR, TUTOR, COMMITTEE, AUDITOR = (
@@ -116,6 +125,8 @@ ADMIN, REGISTRAR, TUTOR, COMMITTEE, AUDITOR = (
 )
 Recorder = Annotated[Principal, Depends(allow(ADMIN, REGISTRAR))]
 Tutor = Annotated[Principal, Depends(allow(TUTOR))]
+AttendanceTaker = Annotated[Principal, Depends(allow(ADMIN, REGISTRAR, TUTOR))]
+SignOffWithdrawer = Annotated[Principal, Depends(allow(ADMIN, REGISTRAR, TUTOR))]
 Committee = Annotated[Principal, Depends(allow(COMMITTEE))]
 Admin = Annotated[Principal, Depends(allow(ADMIN))]
 Reader = Annotated[Principal, Depends(allow(ADMIN, REGISTRAR, TUTOR, COMMITTEE, AUDITOR))]
@@ -140,17 +151,17 @@ def run_command(
     body: str,
     command: Callable[[], Receipt],
 ) -> object:
-    """Run a command once per Idempotency-Key; answer 201 once its events are projected."""
+    """Run a command once per Idempotency-Key; answer 201 once its events are projected, with
+    their log positions (counted from 0, as /log, /verify and the projections count)."""
 
     def handler() -> tuple[int, object]:
         receipt = command()
-        if receipt.positions and app.worker is not None:
+        if not receipt.positions:
+            return 201, {"id": receipt.id, "positions": [], "projected": True}
+        if app.worker is not None:
             app.worker.wake()
-        projected = (
-            app.runtime.runner.wait_for(receipt.last_position, timeout=3.0)
-            if receipt.positions
-            else True
-        )
-        return 201, {"id": receipt.id, "positions": list(receipt.positions), "projected": projected}
+        projected = app.runtime.runner.wait_for(receipt.last_position, timeout=3.0)
+        positions = log_positions(app.runtime.db, receipt.positions)
+        return 201, {"id": receipt.id, "positions": positions, "projected": projected}
 
     return app.idempotency.run(key, who.name, route, body.encode(), handler)

@@ -72,7 +72,7 @@ def verification_page(answer: dict[str, Any], action: str, fingerprint: str | No
         rows.append(("Expired on", show(answer.get("since") or "—")))
     details = "".join(f"<dt>{escape(k)}</dt><dd>{html}</dd>" for k, html in rows)
     timeline = "".join(
-        f"<li>{escape(str(item.get('effective_on') or ''))} {show(_label(item))}"
+        f"<li>{_dated(item)}{show(_label(item))}"
         f" <span class=proof>({escape(_where(item))})</span></li>"
         for item in answer.get("evidence", [])
     )
@@ -114,8 +114,32 @@ def unknown_page(certificate_id: str) -> str:
     return page("No such certificate", body)
 
 
+CORRECTIONS = {
+    "attendance_corrected": "Attendance of week {week} corrected on {on}",
+    "course_retracted": "A course record retracted on {on}",
+    "sign_off_withdrawn": "A project sign-off withdrawn on {on}",
+    "marked_duplicate": "A duplicate registration merged into this holder's record on {on}",
+    "duplicate_merged": "A duplicate registration merged into this holder's record on {on}",
+}
+
+
+def _dated(item: dict[str, Any]) -> str:
+    on = item.get("effective_on")
+    return f"{escape(str(on))} " if on else ""
+
+
+def correction_sentence(item: dict[str, Any]) -> str:
+    """A correction of the evidence in plain words, with what it touched and when; never its
+    reason, which is personal free text."""
+    name = str(item.get("type", "")).rpartition(".")[2]
+    template = CORRECTIONS.get(name, name.replace("_", " ").capitalize() + " on {on}")
+    return template.format(week=item.get("week"), on=item.get("on") or "an unrecorded date")
+
+
 def _label(item: dict[str, Any]) -> str:
     kind = item.get("kind")
+    if kind == "correction":
+        return correction_sentence(item)
     if kind == "decision":
         return str(item.get("type", "")).replace("certificate.", "").replace("_", " ")
     if kind == "attendance":

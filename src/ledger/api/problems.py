@@ -9,7 +9,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.domain.errors import Conflict, InvalidCommand, NotFound, RuleViolation
+from ledger.domain.errors import (
+    BatchRefused,
+    Conflict,
+    DomainError,
+    InvalidCommand,
+    NotFound,
+    PossibleDuplicate,
+    RuleViolation,
+)
 from ledger.integrity.errors import IntegrityError
 from ledger.log.public import LogRequestError
 from ledger.views.queries import QueryError
@@ -29,6 +37,13 @@ class Problem(Exception):
         super().__init__(detail)
 
 
+def expected_errors() -> tuple[type[Exception], ...]:
+    """The errors answered as problem details by the exception middleware. Registering their
+    handlers by class, not only through the catch-all for `Exception`, keeps them off the
+    server-error path, which logs them as crashes and closes the client's connection."""
+    return (Problem, DomainError, QueryError, LogRequestError, IntegrityError)
+
+
 def problem_response(
     status: int,
     kind: str,
@@ -41,8 +56,47 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def refused_item(item: str, error: DomainError) -> dict[str, str | None]:
+    """One refused item of a batch: the rule or the field at fault, and why."""
+    return {
+        "item": item,
+        "rule": error.rule if isinstance(error, RuleViolation) else None,
+        "field": error.field if isinstance(error, InvalidCommand) else None,
+        "detail": str(error),
+    }
+
+
+def batch_refused(exc: BatchRefused) -> JSONResponse:
+    """Every refused item at once, so a whole batch can be fixed in one go. Nothing was
+    written: 409 when every item clashes with a rule or the current state (the request is
+    well formed), 422 when some item's input is at fault."""
+    errors = [refused_item(item, error) for item, error in exc.problems]
+    settled = all(isinstance(e, RuleViolation | Conflict) for _, e in exc.problems)
+    count = len(errors)
+    return problem_response(
+        409 if settled else 422,
+        "batch-refused",
+        f"{count} item{'s' if count != 1 else ''} of the batch refused; nothing was written",
+        "; ".join(f"{e['item']}: {e['detail']}" for e in errors),
+        errors=errors,
+    )
+
+
 def to_response(exc: Exception) -> JSONResponse:
     """The problem response for any error the API lets through."""
+    if isinstance(exc, BatchRefused):
+        return batch_refused(exc)
+    if isinstance(exc, PossibleDuplicate):
+        # Only ids here: an answer may be stored for an Idempotency-Key replay, and personal
+        # data is never stored in clear. The route adds each match's details when it answers.
+        return problem_response(
+            409,
+            "possible-duplicate",
+            "Possible duplicate",
+            f"{len(exc.matches)} person(s) already registered match this email, or this name"
+            " and organisation; send confirm_duplicate: true to register anyway",
+            duplicates=[{"person_id": match} for match in exc.matches],
+        )
     if isinstance(exc, Problem):
         return problem_response(
             exc.status, exc.kind, exc.title, exc.detail, headers=exc.headers, **exc.extra

@@ -110,4 +110,5 @@ def import_bundle(
             )
             imported += 1
     runtime.runner.catch_up()
+    runtime.indexer.catch_up()  # the people directory: imported people can be searched at once
     return ImportSummary(records=count, checkpoints=imported, trust_root=report.genesis)

@@ -137,6 +137,9 @@ class Issuer:
         for name, value in sorted((facts.get("evidence") or {}).items()):
             if name == "decision":
                 continue  # already listed with the certificate's own events
+            if name == "corrections":
+                evidence += [_correction(base, found) for found in value]
+                continue
             positions = value.get("positions", []) if isinstance(value, dict) else value
             if isinstance(positions, int):
                 positions = [positions]
@@ -196,3 +199,16 @@ class Issuer:
                 "encodedList": bits.encode(),
             },
         }
+
+
+def _correction(base: str, found: dict[str, Any]) -> dict[str, Any]:
+    """A correction recorded after the certificate that changed the evidence behind it (never
+    its reason: that is personal free text)."""
+    position = found["position"]
+    week = f", week {found['week']}" if found.get("week") is not None else ""
+    return {
+        "id": f"{base}/evidence?start={position}&end={position + 1}",
+        "type": ["Evidence"],
+        "name": "correction",
+        "description": f"{found['type']}{week}, effective {found['on']}, log position {position}",
+    }

@@ -104,21 +104,43 @@ class Decision(Value):
     decided_on: date
 
 
+@dataclass(frozen=True)
+class Counted(Value):
+    """The courses a decision counted (R5 grant, R6 renewal, R9 certification or renewal), so
+    that retracting one of them later can be refused naming the decision."""
+
+    rule: str
+    decision: str  # "granted", "renewed" or "certified"
+    decided_on: date
+    deliveries: tuple[str, ...]
+
+
 class Certificate(LedgerAggregate):
-    SHARED_ITEM_LISTS: ClassVar[tuple[str, ...]] = ("decisions",)
+    SHARED_ITEM_LISTS: ClassVar[tuple[str, ...]] = ("decisions", "counted")
 
     if TYPE_CHECKING:
         certificate_id: str
         holder_id: str
         decisions: list[Decision]
+        counted: list[Counted]
 
     def _decided(self, event: LedgerEvent | LedgerCreated) -> None:
         self.decisions.append(
             Decision(event.originator_version, event.TOPIC, event.actor, effective(event))
         )
 
+    def _counted(
+        self, rule: str, decision: str, event: LedgerEvent | LedgerCreated, ids: tuple[str, ...]
+    ) -> None:
+        if ids:
+            self.counted.append(Counted(rule, decision, effective(event), tuple(ids)))
+
     def decision(self, version: int) -> Decision | None:
         return next((d for d in self.decisions if d.version == version), None)
+
+    def counting(self, delivery_id: str) -> Counted | None:
+        """The first decision that counted course `delivery_id`, if any."""
+        return next((c for c in self.counted if delivery_id in c.deliveries), None)
 
 
 @event_type
@@ -140,6 +162,7 @@ class QualificationIssued(LedgerCreated):
         cert.weeks_attended = self.weeks_attended
         cert.awarded_on = effective(self)
         cert.decisions = []
+        cert.counted = []
         cert._decided(self)
 
 
@@ -167,6 +190,7 @@ class LicenceGranted(LedgerCreated):
     material_version: str
     valid_from: date
     valid_until: date
+    courses: tuple[str, ...] = ()  # delivery ids counted (R5); absent from older records
 
     def apply(self, licence: Licence) -> None:
         licence.certificate_id = self.certificate_id
@@ -183,7 +207,9 @@ class LicenceGranted(LedgerCreated):
         licence.revoked_on = None
         licence.revocation_reason = None
         licence.decisions = []
+        licence.counted = []
         licence._decided(self)
+        licence._counted("R5", "granted", self, self.courses)
 
 
 @event_type
@@ -191,11 +217,13 @@ class LicenceRenewed(LedgerEvent):
     TOPIC = "certificate.licence_renewed"
     previous_until: date
     valid_until: date
+    courses: tuple[str, ...] = ()  # delivery ids counted (R6); absent from older records
 
     def apply(self, licence: Licence) -> None:
         licence.term_starts_on = effective(self)
         licence.valid_until = self.valid_until
         licence._decided(self)
+        licence._counted("R6", "renewed", self, self.courses)
 
 
 @event_type
@@ -250,7 +278,7 @@ class LicenceRevoked(LedgerEvent):
 
 @aggregate_type(LicenceGranted)
 class Licence(Certificate):
-    SHARED_ITEM_LISTS = ("decisions", "suspensions")
+    SHARED_ITEM_LISTS = ("decisions", "counted", "suspensions")
 
     TYPE_NAME = "Licence"
     kind = Kind.LICENCE
@@ -286,6 +314,7 @@ class InstructorCertified(LedgerCreated):
     licence_id: str
     valid_from: date
     valid_until: date
+    programmes: tuple[str, ...] = ()  # full-programme delivery ids counted (R9); may be absent
 
     def apply(self, cert: InstructorCertification) -> None:
         cert.certificate_id = self.certificate_id
@@ -296,17 +325,21 @@ class InstructorCertified(LedgerCreated):
         cert.revoked_on = None
         cert.revocation_reason = None
         cert.decisions = []
+        cert.counted = []
         cert._decided(self)
+        cert._counted("R9", "certified", self, self.programmes)
 
 
 @event_type
 class InstructorRenewed(LedgerEvent):
     TOPIC = "certificate.instructor_renewed"
     valid_until: date
+    programmes: tuple[str, ...] = ()  # full-programme delivery ids counted (R9); may be absent
 
     def apply(self, cert: InstructorCertification) -> None:
         cert.valid_until = self.valid_until
         cert._decided(self)
+        cert._counted("R9", "renewed", self, self.programmes)
 
 
 @event_type

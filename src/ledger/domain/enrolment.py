@@ -57,6 +57,21 @@ class AttendanceRecorded(LedgerEvent):
 
 
 @event_type
+class AttendanceCorrected(LedgerEvent):
+    """A week's attendance recorded wrongly, set right with a reason (encrypted under the
+    enrolled person). Valid from the week's start, as the record it corrects."""
+
+    TOPIC = "enrolment.attendance_corrected"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
+    week: int
+    attended: bool
+    reason: str
+
+    def apply(self, enrolment: Enrolment) -> None:
+        enrolment.attendance[self.week] = Attendance(self.attended, self.actor)
+
+
+@event_type
 class JoinedProject(LedgerEvent):
     TOPIC = "enrolment.joined_project"
     project_id: str

@@ -1,4 +1,9 @@
-"""People: personal data (encrypted per person in the store), courses delivered, erasure."""
+"""People: personal data (encrypted per person in the store), courses delivered, erasure.
+
+Mistakes are corrected by new events, never edits: a course recorded by mistake is retracted
+(it then counts for nothing), and a person registered twice is marked a duplicate of the person
+kept, whose records then read as one person's (the kept stream names every duplicate merged).
+"""
 
 from __future__ import annotations
 
@@ -58,6 +63,9 @@ class PersonRegistered(LedgerCreated):
         person.region = self.region
         person.country = self.country
         person.deliveries = []
+        person.retracted = []
+        person.duplicate_of = None
+        person.duplicates = []
         person.erased = False
         person.name_hidden = False
         person.listed = False
@@ -84,6 +92,45 @@ class CourseDelivered(LedgerEvent):
                 recorded_by=self.actor,
             )
         )
+
+
+@event_type
+class CourseRetracted(LedgerEvent):
+    """A course recorded by mistake no longer counts; `reason` is encrypted under the person."""
+
+    TOPIC = "person.course_retracted"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
+    delivery_id: str
+    reason: str
+
+    def apply(self, person: Person) -> None:
+        person.deliveries = [d for d in person.deliveries if d.delivery_id != self.delivery_id]
+        person.retracted.append(self.delivery_id)
+
+
+@event_type
+class MarkedDuplicate(LedgerEvent):
+    """On the duplicate's stream: this person is `duplicate_of`, registered twice."""
+
+    TOPIC = "person.marked_duplicate"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
+    duplicate_of: str
+    reason: str
+
+    def apply(self, person: Person) -> None:
+        person.duplicate_of = self.duplicate_of
+
+
+@event_type
+class DuplicateMerged(LedgerEvent):
+    """On the kept person's stream, saved with `person.marked_duplicate`: whose records to
+    read as this person's."""
+
+    TOPIC = "person.duplicate_merged"
+    duplicate_id: str
+
+    def apply(self, person: Person) -> None:
+        person.duplicates.append(self.duplicate_id)
 
 
 @event_type
@@ -128,9 +175,16 @@ class Person(LedgerAggregate):
         region: str
         country: str
         deliveries: list[Delivery]
+        retracted: list[str]
+        duplicate_of: str | None
+        duplicates: list[str]
         erased: bool
         name_hidden: bool
         listed: bool
+
+    def delivery(self, delivery_id: str) -> Delivery | None:
+        """The course `delivery_id` as it counts now (None once retracted)."""
+        return next((d for d in self.deliveries if d.delivery_id == delivery_id), None)
 
     def courses_between(self, start: date, end: date) -> list[Delivery]:
         return [d for d in self.deliveries if start <= d.delivered_on <= end]

@@ -26,6 +26,7 @@ class Policy(Value):
     instructor_programmes_required: int = 1  # R9
     instructor_months: int = 36  # R9
     appeal_days: int = 30  # R11
+    tutors_record_attendance: int = 0  # 1: a programme's tutors may record its attendance
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -42,6 +43,8 @@ class Policy(Value):
         policy = cls(**data)
         if policy.team_min < 1 or policy.team_min > policy.team_max:
             raise InvalidCommand("policy.team_min", "must be at least 1 and at most team_max")
+        if policy.tutors_record_attendance not in (0, 1):
+            raise InvalidCommand("policy.tutors_record_attendance", "must be 0 or 1")
         if policy.weeks_required > policy.weeks_total:
             raise InvalidCommand("policy.weeks_required", "cannot exceed weeks_total")
         return policy

@@ -34,6 +34,7 @@ class ProjectRegistered(LedgerCreated):
         project.status = "open"
         project.signed_off_by = None
         project.signed_off_on = None
+        project.returned_on = None
 
 
 @event_type
@@ -76,6 +77,22 @@ class ProjectReturned(LedgerEvent):
         project.status = "returned_for_rework"
         project.signed_off_by = None
         project.signed_off_on = None
+        project.returned_on = self.effective_on or self.timestamp.date()
+
+
+@event_type
+class SignOffWithdrawn(LedgerEvent):
+    """A sign-off given by mistake, withdrawn before any qualification relied on it: the
+    project is open again. `reason` is encrypted under the project's tutor."""
+
+    TOPIC = "project.sign_off_withdrawn"
+    PERSONAL: ClassVar[tuple[str, ...]] = ("reason",)
+    reason: str
+
+    def apply(self, project: FieldProject) -> None:
+        project.status = "open"
+        project.signed_off_by = None
+        project.signed_off_on = None
 
 
 @aggregate_type(ProjectRegistered)
@@ -92,3 +109,4 @@ class FieldProject(LedgerAggregate):
         status: str
         signed_off_by: str | None
         signed_off_on: date | None
+        returned_on: date | None

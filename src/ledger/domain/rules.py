@@ -6,7 +6,7 @@ the rules that compute something, returns it).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -78,17 +78,25 @@ def r2_attendance(weeks_attended: int, policy: Policy) -> None:
     if weeks_attended < policy.weeks_required:
         raise RuleViolation(
             "R2",
-            f"{weeks_attended} of {policy.weeks_total} weeks attended,"
+            f"attended {weeks_attended} of {policy.weeks_total} weeks,"
             f" {policy.weeks_required} required",
         )
 
 
 def r3_signed_off_by_tutor(
-    project_status: str | None, signed_by: str | None, tutor: str | None
+    project_status: str | None,
+    signed_by: str | None,
+    tutor: str | None,
+    *,
+    returned_on: date | None = None,
 ) -> None:
     """R3: the person's own field project is signed off by its own tutor."""
     if project_status is None:
         raise RuleViolation("R3", "the person is in no field project")
+    if project_status == "returned_for_rework" and returned_on is not None:
+        raise RuleViolation(
+            "R3", f"the field project was returned for rework on {returned_on}, not yet signed off"
+        )
     if project_status != "signed_off":
         raise RuleViolation(
             "R3", f"the field project is {project_status.replace('_', ' ')}, not signed off"
@@ -124,16 +132,20 @@ def r5_licence(
     material_version: str,
     published_versions: Collection[str],
     policy: Policy,
+    *,
+    qualified_on: date | None = None,
+    before: Sequence[date] = (),
 ) -> None:
-    """R5: an Associate Trainer with enough local courses, and a complete scope."""
+    """R5: an Associate Trainer with enough local courses, and a complete scope.
+
+    `courses_delivered` counts the courses since the qualification of `qualified_on`; `before`
+    are the dates of courses delivered before it, which do not count: a refusal names them,
+    since a course recorded on the wrong date reads as missing otherwise."""
     if not has_qualification:
         raise RuleViolation("R5", "no Associate Trainer qualification held")
-    if courses_delivered < policy.licence_courses_required:
-        raise RuleViolation(
-            "R5",
-            f"{courses_delivered} local courses delivered,"
-            f" {policy.licence_courses_required} required",
-        )
+    required = policy.licence_courses_required
+    if courses_delivered < required:
+        raise RuleViolation("R5", _r5_missing(courses_delivered, required, qualified_on, before))
     if not regions:
         raise RuleViolation("R5", "scope names no region")
     if not languages:
@@ -142,12 +154,50 @@ def r5_licence(
         raise RuleViolation("R5", f"material version {material_version!r} is not published")
 
 
+def _r5_missing(
+    delivered: int, required: int, qualified_on: date | None, before: Sequence[date]
+) -> str:
+    if qualified_on is None:
+        return f"{_count(delivered, 'local course')} delivered, {required} required"
+    if before and delivered == 0:
+        text = (
+            f"{_count(len(before), 'course')} delivered, but on {_dates(before)},"
+            f" before the qualification of {qualified_on}; courses must follow it"
+        )
+        return text if required == 1 else f"{text} ({required} required)"
+    text = (
+        f"{_count(delivered, 'local course')} delivered since the qualification of"
+        f" {qualified_on}, {required} required"
+    )
+    if before:
+        text += f"; {len(before)} more delivered on {_dates(before)}, before it, do not count"
+    return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _dates(days: Sequence[date]) -> str:
+    """Dates as a sentence reads them: "2013-06-30", "2013-06-30 and 2013-07-02"."""
+    written = [d.isoformat() for d in sorted(days)]
+    if len(written) == 1:
+        return written[0]
+    return f"{', '.join(written[:-1])} and {written[-1]}"
+
+
 def r5_valid_until(valid_from: date, policy: Policy) -> date:
     return term_end(valid_from, policy.licence_months)
 
 
 def r6_renewal(
-    on: date, valid_until: date, courses_in_term: int, revoked: bool, policy: Policy
+    on: date,
+    valid_until: date,
+    courses_in_term: int,
+    revoked: bool,
+    policy: Policy,
+    *,
+    term_started_on: date | None = None,
 ) -> date:
     """R6: check the renewal window and courses; return the new valid-until date."""
     if revoked:
@@ -161,9 +211,10 @@ def r6_renewal(
     if on > closes:
         raise RuleViolation("R6", f"renewal closed on {closes.isoformat()}; a new grant is needed")
     if courses_in_term < policy.renewal_courses_required:
+        since = "" if term_started_on is None else f" since {term_started_on}"
         raise RuleViolation(
             "R6",
-            f"{courses_in_term} courses delivered during the licence term,"
+            f"{_count(courses_in_term, 'course')} delivered during the licence term{since},"
             f" {policy.renewal_courses_required} required",
         )
     if on > valid_until:
@@ -216,13 +267,13 @@ def r9_instructor(
             months -= 1
         raise RuleViolation(
             "R9",
-            f"licence held for {max(months, 0)} months,"
-            f" {policy.instructor_licence_months} required",
+            f"licence held for {max(months, 0)} months since {licence_held_since},"
+            f" {policy.instructor_licence_months} required (from {held_until})",
         )
     if full_programmes < policy.instructor_programmes_required:
         raise RuleViolation(
             "R9",
-            f"{full_programmes} full programmes delivered,"
+            f"{_count(full_programmes, 'full programme')} delivered,"
             f" {policy.instructor_programmes_required} required",
         )
     return term_end(on, policy.instructor_months)

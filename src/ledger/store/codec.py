@@ -44,11 +44,24 @@ def encode_payload(event: object) -> dict[str, Any]:
 def decode_payload(cls: type[Any], payload: dict[str, Any]) -> dict[str, Any]:
     fields = payload_fields(cls)
     names = {name for name, _ in fields}
-    if set(payload) != names:
+    later = added_later(cls)
+    if not set(payload) <= names or not names - later <= set(payload):
         raise CodecError(
             f"payload fields {sorted(payload)} do not match {cls.__name__} fields {sorted(names)}"
         )
-    return {name: _decode(payload[name], hint, name) for name, hint in fields}
+    # A member added to the type later is absent from older records: it reads as the
+    # class's default (docs/ledger-format.md, section 5).
+    return {name: _decode(payload[name], hint, name) for name, hint in fields if name in payload}
+
+
+def added_later(cls: type[Any]) -> set[str]:
+    """The members of an event type that have a default: those added after records of the
+    type were first written, which older records lack."""
+    return {
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    }
 
 
 def _encode(value: Any, hint: Any, path: str) -> Any:

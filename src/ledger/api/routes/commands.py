@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from ledger.api.deps import (
     Admin,
+    AppState,
+    AttendanceTaker,
     Committee,
     IdempotencyKey,
     Recorder,
@@ -25,6 +29,7 @@ from ledger.api.models import (
     Created,
     Dated,
     EnrolmentCreate,
+    Erasure,
     InstructorCreate,
     LicenceCreate,
     MaterialCreate,
@@ -54,8 +59,15 @@ post = router.post
 Route = Callable[..., object]
 
 
+def created(
+    on: APIRouter, path: str, summary: str, tags: list[str | Enum]
+) -> Callable[[Route], Route]:
+    """A command route: 201 with the receipt (id, log positions, projected)."""
+    return on.post(path, status_code=201, response_model=Created, summary=summary, tags=list(tags))
+
+
 def _created(path: str, summary: str, tags: list[str | Enum]) -> Callable[[Route], Route]:
-    return post(path, status_code=201, response_model=Created, summary=summary, tags=list(tags))
+    return created(router, path, summary, tags)
 
 
 # -- programmes, material, people ------------------------------------------------------------
@@ -113,20 +125,56 @@ def publish_material(
     )
 
 
+def name_duplicates(app: AppState, answer: object) -> object:
+    """Add each possible duplicate's details to a 409 possible-duplicate answer, read from their
+    encrypted records now (the stored answer, replayed for a repeated Idempotency-Key, holds
+    only their ids)."""
+    if not isinstance(answer, JSONResponse) or answer.status_code != 409:
+        return answer
+    body = json.loads(bytes(answer.body))
+    if not str(body.get("type", "")).endswith("/possible-duplicate"):
+        return answer
+    people = [app.runtime.service.person(d["person_id"]) for d in body["duplicates"]]
+    body["duplicates"] = [
+        {
+            "person_id": str(person.id),
+            "name": person.name,
+            "email": person.email,
+            "organisation": person.organisation,
+            "region": person.region,
+            "country": person.country,
+        }
+        for person in people
+    ]
+    headers = {k: v for k, v in answer.headers.items() if k.lower() == "idempotent-replayed"}
+    return JSONResponse(body, 409, headers=headers, media_type=answer.media_type)
+
+
 @_created("/people", "Register a person (personal data encrypted per person)", ["people"])
 def register_person(
     body: PersonCreate, who: Recorder, app: State, key: IdempotencyKey = None
 ) -> object:
-    return run_command(
+    """A person whose email, or whose name and organisation, match someone already registered
+    (case, accents and spacing aside) is not registered: the answer is 409 possible-duplicate
+    listing the matches. Send the same body with `confirm_duplicate: true` to register anyway,
+    or use the person found."""
+    answer = run_command(
         app,
         key,
         who,
         "people",
         body.model_dump_json(),
         lambda: app.runtime.service.register_person(
-            who.actor, body.name, body.email, body.organisation, body.region, body.country
+            who.actor,
+            body.name,
+            body.email,
+            body.organisation,
+            body.region,
+            body.country,
+            confirm_duplicate=body.confirm_duplicate,
         ),
     )
+    return name_duplicates(app, answer)
 
 
 @_created("/people/{person_id}/courses", "Record a local course delivered", ["people"])
@@ -188,7 +236,7 @@ def public_listing(
     ["people"],
 )
 def erase(
-    person_id: str, body: Reason, who: Admin, app: State, key: IdempotencyKey = None
+    person_id: str, body: Erasure, who: Admin, app: State, key: IdempotencyKey = None
 ) -> object:
     return run_command(
         app,
@@ -244,17 +292,21 @@ def withdraw(
 
 @_created(
     "/programmes/{programme_id}/enrolments/{person_id}/attendance",
-    "Record attendance of a week (or correct it)",
+    "Record attendance of a week",
     ["enrolments"],
 )
 def attendance(
     programme_id: str,
     person_id: str,
     body: AttendanceRecord,
-    who: Recorder,
+    who: AttendanceTaker,
     app: State,
     key: IdempotencyKey = None,
 ) -> object:
+    """Recording the same value again appends nothing; a value other than the one recorded is
+    refused (409): correct it with `.../attendance/{week}/correction` and a reason. Tutors: for
+    a programme whose field project they tutor, when its policy has `tutors_record_attendance`
+    1."""
     return run_command(
         app,
         key,

@@ -161,6 +161,8 @@ def evidence_positions(facts: dict[str, Any]) -> set[int]:
             found.add(value)
         elif isinstance(value, list):
             found.update(p for p in value if isinstance(p, int))
+            # corrections: {"position", "type", "on", "week", ...} each
+            found.update(p["position"] for p in value if isinstance(p, dict) and "position" in p)
         elif isinstance(value, dict):
             found.update(p for p in value.get("positions", []) if isinstance(p, int))
     return found

@@ -9,25 +9,22 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from ledger.api.auth import Principal
 from ledger.api.deps import Admin, Auditor, Reader, Recorder, State
-from ledger.api.models import (
-    CertificateStatus,
-    History,
-    HistoryEntry,
-    PersonOut,
-    Roster,
-    TrainerStatus,
-)
+from ledger.api.models import CertificateStatus, PersonOut, TrainerStatus
 from ledger.api.problems import Problem
+from ledger.api.read_models import RosterOut, TrainerHistory
 from ledger.api.routes.commands import PROBLEMS
+from ledger.api.routes.lists import CSV, STAFF_ROLES, csv_response, name_of
 from ledger.audit.bundle import export_bundle
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import NotFound
+from ledger.views.history import history
+from ledger.views.roster import ROSTER_CSV_HEADER, describe_roster, roster_csv_rows
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
 
@@ -72,37 +69,12 @@ def trainer_status(
     return found
 
 
-@router.get("/trainers/{person_id}/history", response_model=History, tags=["queries"])
+@router.get("/trainers/{person_id}/history", response_model=TrainerHistory, tags=["queries"])
 def trainer_history(person_id: str, who: Reader, app: State) -> object:
-    """Every event of the trainer's own record and certificates, in log order."""
-    service = app.runtime.service
-    person = service.person(person_id)
-    trainer = app.runtime.queries.trainer_status(person_id, _today(app))
-    streams = [person.id]
-    if trainer is not None:
-        for cert in trainer["certificates"]:
-            streams.append(UUID(cert["facts"]["stream"]))
-    entries = []
-    storage = app.runtime.log_storage
-    recorder = app.runtime.store.app.recorder
-    mapper = app.runtime.store.app.mapper
-    for stream in streams:
-        for row in recorder.select_events(stream):
-            record = mapper.open_stored(row).record  # type: ignore[attr-defined]
-            entries.append(
-                {
-                    "position": storage.leaf_index(stream, record.version),
-                    "stream": record.stream,
-                    "version": record.version,
-                    "type": record.type,
-                    "recorded_at": record.recorded_at.isoformat(),
-                    "effective_on": record.payload.get("effective_on"),
-                    "actor": record.payload["actor"],
-                    "role": record.payload["role"],
-                }
-            )
-    entries.sort(key=lambda e: (e["position"] is None, e["position"] or 0, e["recorded_at"]))
-    return {"person_id": str(person.id), "events": [HistoryEntry(**e) for e in entries]}
+    """Every record of the trainer's own stream, enrolments, field project and certificates,
+    and those of people merged into them, in log order; for staff, each correction's reason."""
+    person = app.runtime.service.person(person_id)
+    return history(app.runtime.queries, str(person.id), staff=who.role in STAFF_ROLES)
 
 
 @router.get("/certificates/{certificate_id}", response_model=CertificateStatus, tags=["queries"])
@@ -116,12 +88,37 @@ def certificate(
     return certificate_out(found)
 
 
-@router.get("/programmes/{programme_id}/roster", response_model=Roster, tags=["queries"])
-def roster(programme_id: str, who: Reader, app: State) -> object:
-    found = app.runtime.queries.roster(programme_id)
+def _roster(app: State, who: Principal, programme_id: str, as_of: date | None) -> dict[str, Any]:
+    staff = who.role in STAFF_ROLES
+    found = describe_roster(
+        app.runtime.queries, programme_id, as_of, name_of(app) if staff else None
+    )
     if found is None:
         raise NotFound("programme", programme_id)
     return found
+
+
+@router.get("/programmes/{programme_id}/roster", response_model=RosterOut, tags=["queries"])
+def roster(programme_id: str, who: Reader, app: State, as_of: AsOf = None) -> object:
+    """Per participant: weeks attended of those required, field project and sign-off, award,
+    each rule R1 to R4 met or not with a sentence, and what is missing; names for staff.
+    With `as_of`, attendance, sign-offs and awards as they stood on that date."""
+    return _roster(app, who, programme_id, as_of)
+
+
+@router.get(
+    "/programmes/{programme_id}/roster.csv",
+    tags=["queries"],
+    responses=CSV,
+    response_class=Response,
+)
+def roster_csv(programme_id: str, who: Reader, app: State, as_of: AsOf = None) -> Response:
+    """The roster as CSV, one row per participant (names for staff)."""
+    found = _roster(app, who, programme_id, as_of)
+    day = as_of or _today(app)
+    return csv_response(
+        f"roster-{programme_id}-{day.isoformat()}.csv", ROSTER_CSV_HEADER, roster_csv_rows(found)
+    )
 
 
 @router.get("/people/{person_id}", response_model=PersonOut, tags=["people"])

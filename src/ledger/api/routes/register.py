@@ -17,6 +17,7 @@ from ledger.api.deps import State
 from ledger.api.display import show
 from ledger.api.page import KINDS, page
 from ledger.api.routes.commands import PROBLEMS
+from ledger.api.routes.lists import CSV, csv_response
 from ledger.runtime import Runtime
 
 router = APIRouter(tags=["verification"], responses=PROBLEMS)
@@ -45,6 +46,34 @@ def register_entries(
             }
         )
     return entries
+
+
+REGISTER_CSV_HEADER = (
+    "certificate_id",
+    "kind",
+    "holder",
+    "region",
+    "country",
+    "valid_until",
+    "verify",
+)
+
+
+@router.get("/register.csv", responses=CSV, response_class=Response)
+def register_csv(
+    app: State,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The public register as CSV: the same entries as `/register` (a hidden name is an empty
+    cell)."""
+    entries = register_entries(app.runtime, region, kind)
+    day = app.runtime.clock.now().date().isoformat()
+    return csv_response(
+        f"register-{day}.csv",
+        REGISTER_CSV_HEADER,
+        [[entry[column] for column in REGISTER_CSV_HEADER] for entry in entries],
+    )
 
 
 @router.get("/register", responses={200: {"content": {"text/html": {}}}})

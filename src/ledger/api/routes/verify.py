@@ -60,7 +60,7 @@ def verify_answer(
         valid_until=facts["valid_until"],
         scope=facts["scope"],
         holder=_holder(runtime, facts["holder"]),
-        evidence=_evidence(facts),
+        evidence=_evidence(facts, known_at),
         log=_proof(runtime, facts["events"][0][1]),
     )
     return answer
@@ -74,7 +74,7 @@ def _holder(runtime: Runtime, person_id: str) -> str | None:
     return None if person.erased or person.name_hidden else person.name
 
 
-def _evidence(facts: dict[str, Any]) -> list[dict[str, Any]]:
+def _evidence(facts: dict[str, Any], known_at: int | None = None) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     evidence = facts.get("evidence") or {}
     for name in ("enrolment", "sign_off", "qualification", "licence"):
@@ -100,6 +100,7 @@ def _evidence(facts: dict[str, Any]) -> list[dict[str, Any]]:
     for name in ("courses", "full_programmes"):
         if evidence.get(name):
             items.append({"kind": name, "positions": evidence[name]})
+    items.extend(_corrections(evidence, known_at))
     for version, position, event_type, on in facts["events"]:
         items.append(
             {
@@ -111,6 +112,24 @@ def _evidence(facts: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+def _corrections(evidence: dict[str, Any], known_at: int | None) -> list[dict[str, Any]]:
+    """Corrections of the evidence (an attendance entry corrected, say): a verifier sees that
+    the record behind the certificate was corrected, when, and where in the log, never why
+    (a reason is personal free text and this answer is public). Read as the ledger knew it at
+    `known_at`: a correction logged later was not known then."""
+    return [
+        {
+            "kind": "correction",
+            "type": found["type"],
+            "week": found.get("week"),
+            "on": found.get("on"),
+            "position": found["position"],
+        }
+        for found in evidence.get("corrections") or []
+        if known_at is None or found["position"] < known_at
+    ]
 
 
 def _proof(runtime: Runtime, position: int) -> dict[str, Any] | None:
