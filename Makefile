@@ -14,9 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
+# Links and QR codes in certificates point where the server is: the port `make run` was given
+# (on this machine's address when serving on every interface), unless LEDGER_PUBLIC_URL is set.
+PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+run: export LEDGER_PUBLIC_URL := $(or $(LEDGER_PUBLIC_URL),http://$(PUBLIC_HOST):$(PORT))
+
 run: $(STAMP)
 	$(BIN)/ledger keys init --if-missing
 	$(BIN)/ledger demo --if-empty
+	$(BIN)/ledger demo-admin
 	exec $(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) system-deps

@@ -1,7 +1,7 @@
 """`make bench`: each figure measured next to its baseline in the same run, reported as a ratio.
 
     python -m bench.run [--events N] [--small N] [--append N] [--backends sqlite,postgres]
-                        [--load-seconds S] [--out FILE]
+                        [--load-seconds S] [--out FILE] [--only GROUP,...]
 
 For each backend: append (service layer and HTTP) against the plain eventsourcing library; the
 CSV import of people with enrolments against the same commands one at a time (service layer and
@@ -33,6 +33,17 @@ from bench.places import Places
 from bench.search import search_figures
 
 ROOT = Path(__file__).resolve().parents[1]
+GROUPS = (
+    "append",
+    "csv-import",
+    "search",
+    "verification",
+    "time-travel",
+    "audit",
+    "replay",
+    "import",
+    "bundle",
+)
 
 
 def machine() -> dict[str, Any]:
@@ -97,11 +108,20 @@ def main() -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--load-seconds", type=float, default=8.0)
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help=f"figure groups to measure (comma separated): {', '.join(GROUPS)}",
+    )
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b]
     unknown = set(backends) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"--backends: unknown {', '.join(sorted(unknown))}")
+    wanted = {g for g in args.only.split(",") if g}
+    if wanted - set(GROUPS):
+        parser.error(f"--only: unknown {', '.join(sorted(wanted - set(GROUPS)))}")
+    history_figures = wanted & {"verification", "time-travel", "audit", "replay"}
     figures: list[Figure] = []
     started = time.perf_counter()
 
@@ -115,28 +135,43 @@ def main() -> int:
             if "postgres" in backends:
                 places.create_database()
             for backend in backends:
-                say(f"{backend}: append, service layer and HTTP ({args.append:,} each)")
-                figures += append.append_figures(places, backend, args.append)
-                figures += csv_import_figures(places, backend, min(args.append, 1000))
+                if "append" in wanted:
+                    say(f"{backend}: append, service layer and HTTP ({args.append:,} each)")
+                    figures += append.append_figures(places, backend, args.append)
+                if "csv-import" in wanted:
+                    people = min(args.append, 1000)
+                    say(f"{backend}: CSV import of {people:,} people, and one at a time")
+                    figures += csv_import_figures(places, backend, people)
+                if "search" in wanted:
+                    say(f"{backend}: searching {args.small:,} people")
+                    figures += search_figures(places, backend, args.small)
+                if not history_figures and not wanted & {"import", "bundle"}:
+                    continue
                 say(f"{backend}: filling ledgers of {args.small:,} and {args.events:,} records")
                 small = history.make_ledger(places, backend, args.small)
                 large = history.make_ledger(places, backend, args.events)
-                say(f"{backend}: verification under load")
-                figures += history.verification_figures(backend, small, large, args.load_seconds)
-                say(f"{backend}: time travel")
-                figures += history.time_travel_figures(backend, large)
-                say(f"{backend}: live audit")
-                figures += history.live_audit_figures(backend, small, large)
-                say(f"{backend}: rebuilding every projection")
-                figures += history.rebuild_figures(backend, large)
-                say(f"{backend}: searching {args.small:,} people")
-                figures += search_figures(places, backend, args.small)
-                say(f"{backend}: export and bulk import")
-                exported = history.export(large, Path(tmp) / f"bundle-{backend}")
-                figures += append.import_figures(
-                    places, backend, exported, large.big.log_size, large.keys
-                )
-            if exported is not None:
+                if "verification" in wanted:
+                    say(f"{backend}: verification under load")
+                    figures += history.verification_figures(
+                        backend, small, large, args.load_seconds
+                    )
+                if "time-travel" in wanted:
+                    say(f"{backend}: time travel")
+                    figures += history.time_travel_figures(backend, large)
+                if "audit" in wanted:
+                    say(f"{backend}: live audit")
+                    figures += history.live_audit_figures(backend, small, large)
+                if "replay" in wanted:
+                    say(f"{backend}: rebuilding every projection")
+                    figures += history.rebuild_figures(backend, large)
+                if "import" in wanted or "bundle" in wanted:
+                    say(f"{backend}: export and bulk import")
+                    exported = history.export(large, Path(tmp) / f"bundle-{backend}")
+                if "import" in wanted:
+                    figures += append.import_figures(
+                        places, backend, exported, large.big.log_size, large.keys
+                    )
+            if exported is not None and "bundle" in wanted:
                 say("bundle: audit, deep audit, memory")
                 figures += bundle.audit_figures(exported)
                 figures.append(bundle.audit_memory(exported))

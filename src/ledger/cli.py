@@ -406,6 +406,7 @@ def _banner(settings: Settings, host: str, port: int) -> None:
         for certificate_id in sorted(grouped.get(status, []))[:2]:
             print(f"  {status:<10} {base}/verify/{certificate_id}")
     print(f"  checkpoint {base}/log/checkpoint")
+    print(f"staff console: {base}/console  (the front door: {base}/)")
     print(
         "export and audit the whole history: ledger export ./bundle &&"
         f" ledger audit ./bundle --trust {settings.keys_dir / 'trust-root.json'}"
@@ -785,6 +786,12 @@ def build_parser() -> argparse.ArgumentParser:
     from ledger.cli_witness import register as register_witness  # witness, monitor
 
     register_witness(commands)
+    from ledger.cli_demo_admin import register as register_demo_admin  # make run's sign-in
+
+    register_demo_admin(commands)
+    from ledger.cli_staff import register as register_staff  # console accounts
+
+    register_staff(commands)
     return parser
 
 

@@ -39,6 +39,8 @@ class Settings:
     """Per client: PDFs, credentials and bundles rendered afresh (cached answers are free)."""
     allow_loose_key_permissions: bool = False
     """Start even if private key files or their folder are open to other users."""
+    console_idle_minutes: int = 30
+    """A console session with no request for this long is over (sign in again)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -59,6 +61,7 @@ class Settings:
             trusted_proxies=_networks(env, "LEDGER_TRUSTED_PROXIES"),
             renders_per_minute=_positive(env, "LEDGER_RENDERS_PER_MINUTE", 30),
             allow_loose_key_permissions=_flag(env, "LEDGER_ALLOW_LOOSE_KEY_PERMISSIONS"),
+            console_idle_minutes=_idle_minutes(env, "LEDGER_CONSOLE_IDLE_MINUTES"),
         )
 
     @property
@@ -77,6 +80,14 @@ def _positive(env: Mapping[str, str], key: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{key} has value {text!r}; expected at least 1")
     return value
+
+
+def _idle_minutes(env: Mapping[str, str], key: str) -> int:
+    """Minutes without a request before a console session ends: 1 to 720 (its lifetime)."""
+    minutes = _positive(env, key, 30)
+    if minutes > 720:
+        raise ConfigError(f"{key} has value {minutes!r}; expected at most 720 (12 hours)")
+    return minutes
 
 
 def _networks(env: Mapping[str, str], key: str) -> tuple[Network, ...]:

@@ -394,8 +394,22 @@ class TrainingCommands(ServiceCore):
         project = self.project(project_id)
         rules.r3_sign_off_actor(actor, project.tutor_id)
         reason = text("reason", reason)
+        if project.status == "signed_off":
+            self._sign_off_not_relied_on(project)
         project.record(ProjectReturned, actor, now, day, reason=tutors_note(project, reason))
         return self._save(str(project.id), project)
+
+    def _sign_off_not_relied_on(self, project: FieldProject) -> None:
+        """R3: a sign-off a team member's Associate Trainer qualification relied on stays
+        (neither withdrawn nor undone by a return for rework)."""
+        for member in project.members:
+            certificate_id = self.enrolment(project.programme_id, member).certificate_id
+            if certificate_id is not None:
+                qualification = self.certificate(certificate_id)
+                assert isinstance(qualification, Qualification)
+                corrections.sign_off_withdrawal(
+                    project.signed_off_on, certificate_id, qualification.awarded_on
+                )
 
     def withdraw_sign_off(self, actor: Actor, project_id: str, reason: str) -> Receipt:
         """Withdraw a sign-off given by mistake: the project is open again. Refused (R3) once
@@ -409,13 +423,6 @@ class TrainingCommands(ServiceCore):
                 " withdraw"
             )
         reason = text("reason", reason)
-        for member in project.members:
-            certificate_id = self.enrolment(project.programme_id, member).certificate_id
-            if certificate_id is not None:
-                qualification = self.certificate(certificate_id)
-                assert isinstance(qualification, Qualification)
-                corrections.sign_off_withdrawal(
-                    project.signed_off_on, certificate_id, qualification.awarded_on
-                )
+        self._sign_off_not_relied_on(project)
         project.record(SignOffWithdrawn, actor, now, reason=tutors_note(project, reason))
         return self._save(str(project.id), project)

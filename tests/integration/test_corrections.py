@@ -272,6 +272,20 @@ def test_a_sign_off_a_qualification_relied_on_cannot_be_withdrawn(ledger: Ledger
         ledger_service.withdraw_sign_off(group.tutor, group.project_id, "mistake")
 
 
+def test_a_sign_off_a_qualification_relied_on_is_not_undone_by_a_return_for_rework(
+    ledger: Ledger,
+) -> None:
+    ledger_service = service(ledger)
+    group, certificate = qualified(ledger_service)
+    with refused(
+        "R3",
+        f"the sign-off of 2013-07-10 counted toward Associate Trainer {certificate} awarded on"
+        " 2013-07-20; it cannot be withdrawn",
+    ):
+        ledger_service.return_project(group.tutor, group.project_id, "redo it")
+    assert ledger_service.project(group.project_id).status == "signed_off"
+
+
 def test_r3_names_the_date_a_project_was_returned_for_rework(ledger: Ledger) -> None:
     ledger_service = service(ledger)
     group = cohort(ledger_service)

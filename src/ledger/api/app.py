@@ -34,6 +34,8 @@ from ledger.api.routes import (
 )
 from ledger.api.security_headers import SecurityHeaders
 from ledger.config import Settings
+from ledger.console.routes import router as console_router
+from ledger.console.session import ConsoleRefusal, console_refusal
 from ledger.runtime import Runtime, open_runtime
 from ledger.worker import BackgroundWorker
 
@@ -82,6 +84,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     app.state.worker = worker
     for error in problems.expected_errors():
         app.add_exception_handler(error, problems.handle_exception)
+    app.add_exception_handler(ConsoleRefusal, console_refusal)  # HTML pages for people
     app.add_exception_handler(RequestValidationError, problems.handle_validation)
     app.add_exception_handler(StarletteHTTPException, problems.handle_http)
     app.add_exception_handler(Exception, problems.handle_exception)
@@ -99,6 +102,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         log.router,
         ops.router,
         docs.router,
+        console_router,
     )
     for router in routers:
         app.include_router(router)

@@ -99,9 +99,20 @@ def people(
         if directory is None:
             raise QueryError("q", "searching needs the people directory, which is not open")
         hits = directory.search(q, SEARCH_LIMIT)
-        trainers = _rows_with_kept(queries, hits)
-        found = _found_people(trainers, hits)
+        found = _found_people(_kept_rows(queries, hits), hits)
         keyed: Keyed = [(f"{rank:06d}", {"person_id": p}) for rank, p in enumerate(found)]
+        if region is None and country is None and programme is None:
+            # Only the page's rows are read: a prefix may match a thousand people.
+            page = page_of(keyed, limit, cursor)
+            shown = queries.rows_for(
+                "trainer_status", "trainers", [i["person_id"] for i in page.items]
+            )
+            page.items[:] = [item for item in page.items if item["person_id"] in shown]
+            for item in page.items:
+                item.update(person_card(person_of(item["person_id"]), shown[item["person_id"]]))
+            return page
+        trainers = queries.rows_for("trainer_status", "trainers", found)
+        keyed = [(key, item) for key, item in keyed if item["person_id"] in trainers]
     else:
         trainers = dict(queries.rows("trainer_status", "trainers"))
         keyed = [
@@ -111,10 +122,12 @@ def people(
         ]
     enrolled = None
     if programme is not None:
-        enrolled = {
-            kept_in(trainers.get, row["person"])
+        members = [
+            str(row["person"])
             for _, row in queries.rows("programme_roster", "enrolments", programme)
-        }
+        ]
+        marked = _kept_rows(queries, members)
+        enrolled = {kept_in(marked.get, member) for member in members}
     keyed = [
         (key, item)
         for key, item in keyed
@@ -128,11 +141,16 @@ def people(
     return page
 
 
-def _rows_with_kept(queries: Queries, people: Iterable[str]) -> dict[str, Row]:
-    """The trainer rows of `people` and of the people they were merged into, in turn."""
-    rows: dict[str, Row] = {}
-    asked: set[str] = set()
-    wanted = set(people)
+DUPLICATE_MARK = '"duplicate_of":"'
+"""How a trainer row of a person marked as a duplicate reads in its canonical JSON."""
+
+
+def _kept_rows(queries: Queries, people: Iterable[str]) -> dict[str, Row]:
+    """The trainer rows of those of `people` marked as duplicates, and of the people they were
+    merged into, in turn: all that is needed to read each as the person kept."""
+    rows = queries.rows_for("trainer_status", "trainers", list(people), DUPLICATE_MARK)
+    asked = set(rows)
+    wanted = {str(row["duplicate_of"]) for row in rows.values()} - asked
     while wanted:
         asked |= wanted
         rows.update(queries.rows_for("trainer_status", "trainers", wanted))
@@ -141,12 +159,15 @@ def _rows_with_kept(queries: Queries, people: Iterable[str]) -> dict[str, Row]:
     return rows
 
 
-def _found_people(trainers: dict[str, Row], found: Iterable[str]) -> list[str]:
-    """Search hits as the people they read as, each once, in the order found."""
+def _found_people(marked: dict[str, Row], found: Iterable[str]) -> list[str]:
+    """Search hits as the people they read as, each once, in the order found (`marked`: the
+    rows of hits marked as duplicates and of the people kept)."""
     kept: list[str] = []
+    seen: set[str] = set()
     for person_id in found:
-        person = kept_in(trainers.get, person_id)
-        if person not in kept and person in trainers:
+        person = kept_in(marked.get, person_id)
+        if person not in seen:
+            seen.add(person)
             kept.append(person)
     return kept
 

@@ -73,9 +73,12 @@ class Queries:
                 return []
             return list(SqlView(tx, self.db.table(active.table)).rows(table, index))
 
-    def rows_for(self, projection: str, table: str, keys: Collection[str]) -> dict[str, Row]:
+    def rows_for(
+        self, projection: str, table: str, keys: Collection[str], containing: str | None = None
+    ) -> dict[str, Row]:
         """The rows of `keys` in a projection's table (missing keys are left out): one query
-        per 500 keys, for a page of search hits among many rows."""
+        per 500 keys, for a page of search hits among many rows. With `containing`, only the
+        rows whose canonical JSON holds that text (e.g. a member set: `"duplicate_of":"`)."""
         wanted = sorted(set(keys))
         found: dict[str, Row] = {}
         with self.db.read() as tx:
@@ -86,9 +89,11 @@ class Queries:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join("?" * len(chunk))
+                like = "" if containing is None else " AND data LIKE ?"
+                pattern = () if containing is None else (f"%{containing}%",)
                 for key, data in tx.execute(
-                    f"SELECT key, data FROM {name} WHERE tbl = ? AND key IN ({marks})",
-                    (table, *chunk),
+                    f"SELECT key, data FROM {name} WHERE tbl = ? AND key IN ({marks}){like}",
+                    (table, *chunk, *pattern),
                 ).fetchall():
                     found[str(key)] = dict(json.loads(data))
         return found

@@ -21,6 +21,7 @@ from ledger.api.read_models import RosterOut, TrainerHistory
 from ledger.api.routes.commands import PROBLEMS
 from ledger.api.routes.lists import CSV, STAFF_ROLES, csv_response, name_of
 from ledger.audit.bundle import export_bundle
+from ledger.console.accounts import Accounts
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import NotFound
 from ledger.views.history import history
@@ -139,12 +140,13 @@ def person(person_id: str, who: Recorder, app: State) -> object:
 
 @router.get("/staff", tags=["people"])
 def staff(who: Admin, app: State) -> dict[str, list[dict[str, str]]]:
-    """Who each pseudonymous staff id in the records is (the token's name and role): for
-    administrators only (docs/privacy.md)."""
+    """Who each pseudonymous staff id in the records is (the API token's name, or the console
+    account's username, and the role): for administrators only (docs/privacy.md)."""
+    known = [*app.tokens.staff(), *Accounts(app.runtime.db).staff()]
     return {
         "staff": [
             {"staff_id": staff_id, "name": name, "role": role}
-            for staff_id, name, role in app.tokens.staff()
+            for staff_id, name, role in sorted(known)
         ]
     }
 
