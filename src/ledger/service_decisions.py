@@ -44,6 +44,9 @@ def _ids(deliveries: Iterable[Delivery]) -> tuple[str, ...]:
     return tuple(sorted(d.delivery_id for d in deliveries))
 
 
+INSTRUCTOR = "instructor certification"
+
+
 class DecisionCommands(ServiceCore):
     # -- impartiality ----------------------------------------------------------------------
 
@@ -316,7 +319,7 @@ class DecisionCommands(ServiceCore):
     ) -> Receipt:
         now, day = self._day(on)
         cert = self.instructor(certificate_id)
-        rules.r8_not_revoked(cert.revoked_on is not None, "renewed")
+        rules.r8_not_revoked(cert.revoked_on is not None, "renewed", INSTRUCTOR)
         valid_until, programmes = self._instructor_term(actor, self.licence(cert.licence_id), day)
         cert.record(
             InstructorRenewed, actor, now, day, valid_until=valid_until, programmes=programmes
@@ -329,7 +332,7 @@ class DecisionCommands(ServiceCore):
         now, day = self._day(on)
         cert = self.instructor(certificate_id)
         rules.r10_decision(actor, self._certificate_case(cert))
-        rules.r8_revocation(reason, cert.revoked_on is not None)
+        rules.r8_revocation(reason, cert.revoked_on is not None, INSTRUCTOR)
         cert.record(
             InstructorRevoked, actor, now, day, reason=PersonalText(reason.strip(), cert.holder_id)
         )

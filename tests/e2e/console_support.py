@@ -67,6 +67,22 @@ def sign_in(page: Any, server: Server, username: str, password: str) -> None:
     page.wait_for_url(f"{server.base}/console**")
 
 
+def new_signed_in_page(
+    browser: Any, server: Server, account: tuple[str, str], **options: Any
+) -> Any:
+    """A new browser page (`options` as Playwright's new_page takes them), signed in."""
+    page = browser.new_page(**options)
+    sign_in(page, server, *account)
+    return page
+
+
+def keep_violations(page: Any, kept: dict[str, list[dict[str, Any]]], name: str) -> None:
+    """axe-core's serious and critical violations of the page, kept under `name`."""
+    found = serious_violations(page)
+    if found:
+        kept[name] = found
+
+
 def serious_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the page as it stands."""
     from axe_playwright_python.sync_playwright import Axe

@@ -20,9 +20,9 @@ from tests.conftest import make_settings
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.console_support import (
     chromium,
+    keep_violations,
+    new_signed_in_page,
     row_of,
-    serious_violations,
-    sign_in,
     staff_account,
     tab_to,
 )
@@ -157,16 +157,11 @@ def committee(
 
 
 def signed_in(browser: Any, history: Committee, who: str) -> Any:
-    page = browser.new_page()
-    sign_in(page, history.server, *history.accounts[who])
-    return page
+    return new_signed_in_page(browser, history.server, history.accounts[who])
 
 
 def checked(page: Any, history: Committee, name: str) -> None:
-    """axe-core's serious and critical violations of the page, kept under `name`."""
-    found = serious_violations(page)
-    if found:
-        history.axe[name] = found
+    keep_violations(page, history.axe, name)
 
 
 def test_the_roster_says_in_words_why_participants_may_not_be_awarded(

@@ -16,7 +16,12 @@ import pytest
 from ledger.domain.actors import Role
 from tests.conftest import make_settings
 from tests.e2e.conftest import Server, start_server, stop_server
-from tests.e2e.console_support import chromium, serious_violations, sign_in, staff_account
+from tests.e2e.console_support import (
+    chromium,
+    new_signed_in_page,
+    serious_violations,
+    staff_account,
+)
 from tests.e2e.registrar_support import WEEKS, Foundation, Person, post, today
 
 TITLE = "Programme of the console's dashboard"
@@ -155,10 +160,7 @@ def mistyped(certificate_id: str) -> str:
 
 
 def signed_in_page(browser: Any, history: History, role: Role) -> Any:
-    page = browser.new_page()
-    username, password = history.accounts[role]
-    sign_in(page, history.server, username, password)
-    return page
+    return new_signed_in_page(browser, history.server, history.accounts[role])
 
 
 def group(page: Any, title: str) -> Any:

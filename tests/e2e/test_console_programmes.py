@@ -22,9 +22,9 @@ from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.console_support import (
     chromium,
     focused_text,
+    keep_violations,
+    new_signed_in_page,
     row_of,
-    serious_violations,
-    sign_in,
     staff_account,
     tab_to,
 )
@@ -116,16 +116,11 @@ def grid(
 
 
 def signed_in(browser: Any, grid: Grid, who: str) -> Any:
-    page = browser.new_page()
-    sign_in(page, grid.server, *grid.accounts[who])
-    return page
+    return new_signed_in_page(browser, grid.server, grid.accounts[who])
 
 
 def checked(page: Any, grid: Grid, name: str) -> None:
-    """axe-core's serious and critical violations of the page, kept under `name`."""
-    found = serious_violations(page)
-    if found:
-        grid.axe[name] = found
+    keep_violations(page, grid.axe, name)
 
 
 def enrolments(grid: Grid) -> int:

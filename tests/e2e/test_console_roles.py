@@ -35,10 +35,10 @@ from tests.e2e.conftest import ROOT, Server, server_env, start_server, stop_serv
 from tests.e2e.console_support import (
     chromium,
     focused_text,
+    new_signed_in_page,
     row_of,
     serious_violations,
     shot,
-    sign_in,
     staff_account,
     tab_to,
 )
@@ -166,9 +166,8 @@ def story(
 
 
 def signed_in(browser: Any, story: Story, who: str) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    sign_in(page, story.server, *story.accounts[who])
-    return page
+    viewport = {"width": 1280, "height": 900}
+    return new_signed_in_page(browser, story.server, story.accounts[who], viewport=viewport)
 
 
 def long(day: date) -> str:

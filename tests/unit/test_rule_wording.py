@@ -234,3 +234,16 @@ def test_tutors_recording_attendance_is_off_unless_the_programme_s_policy_says_1
     assert Policy.from_dict({"tutors_record_attendance": 1}).tutors_record_attendance == 1
     with pytest.raises(InvalidCommand, match="must be 0 or 1"):
         Policy.from_dict({"tutors_record_attendance": 3})
+
+
+def test_r8_names_the_kind_of_certificate_revoked() -> None:
+    assert refusal(lambda: rules.r8_revocation("again", True)) == (
+        "R8: the licence is already revoked; revocation is final"
+    )
+    assert refusal(lambda: rules.r8_revocation("again", True, "instructor certification")) == (
+        "R8: the instructor certification is already revoked; revocation is final"
+    )
+    assert (
+        refusal(lambda: rules.r8_not_revoked(True, "renewed", "instructor certification"))
+        == "R8: a revoked instructor certification cannot be renewed"
+    )

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
@@ -171,16 +171,6 @@ def parse_day(value: str, today: date) -> date | None:
 def listed(text: str) -> tuple[str, ...]:
     """Values typed as a comma separated list, each trimmed, blanks left out."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def settle(app: Any, receipt: Receipt) -> None:
-    """Read-your-writes: wake the projection worker and wait (briefly) until the act's
-    records are in the read models the next page shows."""
-    if not receipt.positions:
-        return
-    if getattr(app, "worker", None) is not None:
-        app.worker.wake()
-    app.runtime.runner.wait_for(receipt.last_position, timeout=3.0)
 
 
 def not_found(request: Request, what: str, ident: str) -> HTMLResponse:

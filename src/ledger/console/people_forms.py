@@ -1,6 +1,6 @@
 """What the people pages' forms share: reading typed answers, a refusal of the service as the
 errors a form shows (beside the field it concerns, worded with the field's label, a rule named
-first), and waiting until what was written can be read back on the next page."""
+first)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.api.deps import AppState
 from ledger.console.frame import FieldError
 from ledger.domain.errors import Conflict, DomainError, InvalidCommand, NotFound, RuleViolation
-from ledger.service import Receipt
 
 
 @dataclass(frozen=True)
@@ -80,13 +78,3 @@ def refusal(error: DomainError, fields: Mapping[str, Field], first: str) -> list
     if isinstance(error, InvalidCommand) and error.field in fields:
         where = fields[error.field].id
     return [FieldError(where, message_of(error, fields))]
-
-
-def settle(app: AppState, receipt: Receipt) -> None:
-    """Read-your-writes: wake the projection worker and wait (a moment at most) until the
-    act's records are in the read models the next page shows."""
-    if not receipt.positions:
-        return
-    if app.worker is not None:
-        app.worker.wake()
-    app.runtime.runner.wait_for(receipt.last_position, timeout=3.0)

@@ -1,6 +1,6 @@
 """What the programme pages' forms share: reading typed answers from a posted form, turning a
-refusal of the service into the errors a form shows, and waiting until what a command wrote
-can be read back (so the page after the redirect shows it).
+refusal of the service into the errors a form shows, and rehearsing a command to learn whether
+it would be refused.
 
 A refusal is worded for people: a rule is named first ("R3: only the project's own tutor can
 sign it off"), a field by the label the form shows it with, and an item of a batch by the
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 
-from ledger.api.deps import AppState
 from ledger.console.frame import FieldError
 from ledger.domain.errors import (
     BatchRefused,
@@ -106,16 +105,6 @@ def refusal(
     if isinstance(error, InvalidCommand):
         where = (fields or {}).get(error.field, first_field)
     return [FieldError(where, message_of(error, labels))]
-
-
-def settle(app: AppState, positions: tuple[int, ...]) -> bool:
-    """Wait (a moment at most) until the read models include what was just written, so the
-    page after the redirect shows it: read-your-writes, as the API's commands answer."""
-    if not positions:
-        return True
-    if app.worker is not None:
-        app.worker.wake()
-    return app.runtime.runner.wait_for(max(positions), timeout=3.0)
 
 
 def rehearse(

@@ -237,17 +237,17 @@ def r7_suspension(reason: str, start: date, until: date, policy: Policy) -> None
         )
 
 
-def r8_revocation(reason: str, revoked: bool) -> None:
-    """R8: a reason is needed, and revocation is final."""
+def r8_revocation(reason: str, revoked: bool, what: str = "licence") -> None:
+    """R8: a reason is needed, and revocation is final (`what`: the kind of certificate)."""
     if revoked:
-        raise RuleViolation("R8", "the licence is already revoked; revocation is final")
+        raise RuleViolation("R8", f"the {what} is already revoked; revocation is final")
     if not reason.strip():
         raise RuleViolation("R8", "a revocation needs a reason")
 
 
-def r8_not_revoked(revoked: bool, action: str) -> None:
+def r8_not_revoked(revoked: bool, action: str, what: str = "licence") -> None:
     if revoked:
-        raise RuleViolation("R8", f"a revoked licence cannot be {action}")
+        raise RuleViolation("R8", f"a revoked {what} cannot be {action}")
 
 
 def r9_instructor(

@@ -22,18 +22,16 @@ from ledger.console.decisions import (
     parse_day,
     refusal_words,
     rehearse,
-    settle,
     status_of,
 )
 from ledger.console.frame import FieldError, long_date, render
+from ledger.console.pages import done
 from ledger.console.session import (
     Committee,
     ConsoleUser,
     Form,
     FormFields,
     Registrar,
-    flash,
-    redirect,
 )
 from ledger.domain.actors import Role
 from ledger.domain.certificates import Certificate, parse_certificate_id
@@ -237,9 +235,13 @@ def lodge(request: Request, user: Registrar, app: State, form: Form) -> Response
         return _lodge_page(
             request, app, user, typed_id, _lodge_values(form), [problem], status_of(refused)
         )
-    settle(app, receipt)
-    flash(request, f"Appeal lodged against a decision on {certificate_id}.")
-    return redirect(f"/console/appeals/{receipt.id}")
+    return done(
+        request,
+        app,
+        receipt,
+        f"Appeal lodged against a decision on {certificate_id}.",
+        f"/console/appeals/{receipt.id}",
+    )
 
 
 # -- one appeal and its decision ----------------------------------------------------------------
@@ -373,6 +375,10 @@ def decide(request: Request, appeal_id: str, user: Committee, app: State, form: 
         return _appeal_page(
             request, app, user, appeal_id, _decide_values(form), [problem], status_of(refused)
         )
-    settle(app, receipt)
-    flash(request, f"Appeal {dict(OUTCOMES)[outcome].lower()}, with effect from {long_date(on)}.")
-    return redirect(f"/console/appeals/{appeal_id}")
+    return done(
+        request,
+        app,
+        receipt,
+        f"Appeal {dict(OUTCOMES)[outcome].lower()}, with effect from {long_date(on)}.",
+        f"/console/appeals/{appeal_id}",
+    )

@@ -17,8 +17,9 @@ from ledger.console.attendance_sheet import (
     week_changes,
 )
 from ledger.console.frame import FieldError, plural, render
+from ledger.console.pages import done
 from ledger.console.programme_access import AttendanceTaker, keeps_records, the_programme
-from ledger.console.programme_forms import message_of, refusal, rehearse, settle, status_of
+from ledger.console.programme_forms import message_of, refusal, rehearse, status_of
 from ledger.console.programme_read import Names, ParticipantView, ProgrammeView, WeekView
 from ledger.console.session import (
     ADMIN,
@@ -180,13 +181,11 @@ def save_week_attendance(
             item_name=names,
         )
         return again(problems, status_of(refused))
-    settle(app, receipt.positions)
     attended = sum(1 for _, present in changes.new if present)
     said = f"Week {week} saved: {attended} attended, {len(changes.new) - attended} absent"
     if changes.corrected:
         said += f"; {plural(len(changes.corrected), 'correction')} with your reason"
-    flash(request, said + ".")
-    return redirect(f"/console/programmes/{programme_id}/attendance")
+    return done(request, app, receipt, said + ".", f"/console/programmes/{programme_id}/attendance")
 
 
 # -- correcting one entry --------------------------------------------------------------------------
@@ -277,7 +276,8 @@ def correct_entry(
             labels={"reason": "Reason", "week": "Week"},
         )
         return again(found, status_of(refused))
-    settle(app, receipt.positions)
     now = "attended" if answer == "yes" else "absent"
-    flash(request, f"Correction saved: week {week} is now recorded as {now}, with your reason.")
-    return redirect(f"/console/programmes/{programme_id}/attendance/{week}")
+    said = f"Correction saved: week {week} is now recorded as {now}, with your reason."
+    return done(
+        request, app, receipt, said, f"/console/programmes/{programme_id}/attendance/{week}"
+    )

@@ -27,11 +27,11 @@ from ledger.console.decisions import (
     parse_day,
     refusal_words,
     rehearse,
-    settle,
     status_of,
 )
 from ledger.console.frame import FieldError, long_date, render
-from ledger.console.session import Committee, ConsoleUser, Form, FormFields, flash, redirect
+from ledger.console.pages import done
+from ledger.console.session import Committee, ConsoleUser, Form, FormFields
 from ledger.domain.actors import Role
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import DomainError, InvalidCommand
@@ -546,7 +546,6 @@ def take_act(
         return _check_page(
             request, app, user, act, normal, answers, values, [problem], status_of(refused)
         )
-    settle(app, receipt)
     shown = receipt.id if act.issues else normal
-    flash(request, act.done.format(id=shown) + f", with effect from {long_date(answers.on)}.")
-    return redirect(f"/console/certificates/{shown}")
+    said = act.done.format(id=shown) + f", with effect from {long_date(answers.on)}."
+    return done(request, app, receipt, said, f"/console/certificates/{shown}")

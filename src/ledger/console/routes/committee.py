@@ -20,13 +20,13 @@ from ledger.console.decisions import (
     refusal_words,
     rehearse,
     rule_of,
-    settle,
     status_of,
     written_out,
 )
 from ledger.console.frame import FieldError, long_date, render
+from ledger.console.pages import done
 from ledger.console.routes import appeals, certificates
-from ledger.console.session import Committee, ConsoleUser, Form, flash, redirect
+from ledger.console.session import Committee, ConsoleUser, Form
 from ledger.domain.actors import Role
 from ledger.domain.errors import DomainError
 from ledger.domain.folding import fold
@@ -200,10 +200,8 @@ def award(
         return _award_page(
             request, app, user, programme_id, person_id, typed, [problem], status_of(refused)
         )
-    settle(app, receipt)
-    flash(
-        request,
+    said = (
         f"Associate Trainer {receipt.id} awarded to {name_of(service, person_id)}"
-        f" with effect from {long_date(on)}.",
+        f" with effect from {long_date(on)}."
     )
-    return redirect(f"/console/programmes/{programme_id}/roster")
+    return done(request, app, receipt, said, f"/console/programmes/{programme_id}/roster")

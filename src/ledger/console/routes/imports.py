@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 from ledger.api.deps import State
 from ledger.console.csv_templates import template_for
 from ledger.console.frame import FieldError, plural, render
+from ledger.console.pages import settle
 from ledger.console.programme_access import the_programme
-from ledger.console.programme_forms import settle
 from ledger.console.programme_read import ProgrammeView
 from ledger.console.session import ConsoleUser, Form, Registrar, flash, redirect
 from ledger.imports.columns import COLUMNS, ImportKind

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from ledger.api.deps import AppState, State
 from ledger.console.frame import environment, render
-from ledger.console.people_forms import Field, refusal, settle, status_of
+from ledger.console.pages import done
+from ledger.console.people_forms import Field, refusal, status_of
 from ledger.console.person_view import RECORDERS, person_page
 from ledger.console.routes import people_acts, records
 from ledger.console.session import (
@@ -22,9 +23,7 @@ from ledger.console.session import (
     Form,
     Registrar,
     Staff,
-    flash,
     gate,
-    redirect,
 )
 from ledger.domain.errors import DomainError, InvalidCommand, NotFound, PossibleDuplicate
 from ledger.domain.person import Person
@@ -182,9 +181,7 @@ def register(request: Request, user: Registrar, app: State, form: Form) -> Respo
             errors=refusal(refused, REGISTRATION, "name"),
             answers=answers,
         )
-    settle(app, receipt)
-    flash(request, "Person registered.")
-    return redirect(f"/console/people/{receipt.id}")
+    return done(request, app, receipt, "Person registered.", f"/console/people/{receipt.id}")
 
 
 # -- a person's page ----------------------------------------------------------------------------

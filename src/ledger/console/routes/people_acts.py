@@ -10,17 +10,20 @@ may not take is not offered, and a page of it answers 403 to that role."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ledger.api.deps import AppState, State
 from ledger.console.decisions import in_words, rehearse
 from ledger.console.frame import FieldError, render
+from ledger.console.pages import done
+from ledger.console.people_finder import find_people
 from ledger.console.people_forms import (
     Field,
     Unanswered,
     refusal,
-    settle,
     status_of,
     typed_date,
     whole_number,
@@ -31,13 +34,11 @@ from ledger.console.session import (
     Form,
     FormFields,
     Registrar,
-    flash,
-    redirect,
 )
 from ledger.console.timeline import ERASURE_GROUNDS
 from ledger.domain.errors import DomainError, InvalidCommand, NotFound
 from ledger.domain.person import ERASURE_REASONS, Delivery, Person
-from ledger.views import lists
+from ledger.service import Receipt
 
 router = APIRouter()
 
@@ -113,9 +114,7 @@ def record_course(
     except DomainError as refused:
         errors = refusal(refused, COURSE, "delivered_on")
         return _course_page(request, person, answers, errors, status_of(refused))
-    settle(app, receipt)
-    flash(request, "Course recorded.")
-    return redirect(f"/console/people/{person_id}")
+    return done(request, app, receipt, "Course recorded.", f"/console/people/{person_id}")
 
 
 # -- a course retracted -------------------------------------------------------------------------
@@ -195,9 +194,7 @@ def retract(
         return _retraction_page(
             request, person, course, reason, errors, status_of(refused), blocked
         )
-    settle(app, receipt)
-    flash(request, "Course retracted.")
-    return redirect(f"/console/people/{person_id}")
+    return done(request, app, receipt, "Course retracted.", f"/console/people/{person_id}")
 
 
 # -- marked as a duplicate ----------------------------------------------------------------------
@@ -205,19 +202,8 @@ def retract(
 
 def _candidates(app: AppState, person: Person, q: str) -> list[dict[str, object]]:
     """People found for `q` who could be the one kept (not this person, not erased)."""
-    if not q:
-        return []
-    runtime = app.runtime
-    found = lists.people(
-        runtime.queries,
-        runtime.service.person,
-        limit=FOUND + 1,
-        q=q,
-        directory=runtime.people,
-    )
-    return [
-        item for item in found.items if item["person_id"] != str(person.id) and not item["erased"]
-    ][:FOUND]
+    found = find_people(app, q, FOUND + 1)
+    return [item for item in found if item["person_id"] != str(person.id)][:FOUND]
 
 
 def _duplicate_page(
@@ -304,9 +290,13 @@ def mark_duplicate(
     except DomainError as refused:
         errors = refusal(refused, DUPLICATE, "kept")
         return _duplicate_page(request, app, person, q, kept, reason, errors, status_of(refused))
-    settle(app, receipt)
-    flash(request, "Marked as a duplicate: the records now read as the kept person's.")
-    return redirect(f"/console/people/{kept}")
+    return done(
+        request,
+        app,
+        receipt,
+        "Marked as a duplicate: the records now read as the kept person's.",
+        f"/console/people/{kept}",
+    )
 
 
 # -- privacy choices ----------------------------------------------------------------------------
@@ -363,20 +353,37 @@ def name_form(request: Request, person_id: str, user: Registrar, app: State) -> 
     return _choice_page(request, person_of(app, person_id), "name")
 
 
+def _choose(
+    request: Request,
+    app: AppState,
+    person_id: str,
+    kind: str,
+    take: Callable[[], Receipt],
+    said: str,
+) -> Response:
+    """Record a privacy choice; refused, its page comes back with the reason."""
+    person = person_of(app, person_id)
+    try:
+        receipt = take()
+    except DomainError as refused:
+        errors = [FieldError("choice", in_words(refused))]
+        return _choice_page(request, person, kind, errors, status_of(refused))
+    return done(request, app, receipt, said, f"/console/people/{person_id}")
+
+
 @router.post(f"{BASE}/name")
 def name_visibility(
     request: Request, person_id: str, user: Registrar, app: State, form: Form
 ) -> Response:
-    person = person_of(app, person_id)
     hidden = form.get("choice") == "hide"
-    try:
-        receipt = app.runtime.service.set_name_hidden(user.actor, person_id, hidden)
-    except DomainError as refused:
-        errors = [FieldError("choice", in_words(refused))]
-        return _choice_page(request, person, "name", errors, status_of(refused))
-    settle(app, receipt)
-    flash(request, "Name hidden on public pages." if hidden else "Name shown on public pages.")
-    return redirect(f"/console/people/{person_id}")
+    return _choose(
+        request,
+        app,
+        person_id,
+        "name",
+        lambda: app.runtime.service.set_name_hidden(user.actor, person_id, hidden),
+        "Name hidden on public pages." if hidden else "Name shown on public pages.",
+    )
 
 
 @router.get(f"{BASE}/listing")
@@ -388,19 +395,15 @@ def listing_form(request: Request, person_id: str, user: Registrar, app: State) 
 def public_listing(
     request: Request, person_id: str, user: Registrar, app: State, form: Form
 ) -> Response:
-    person = person_of(app, person_id)
     listed = form.get("choice") == "list"
-    try:
-        receipt = app.runtime.service.set_public_listing(user.actor, person_id, listed)
-    except DomainError as refused:
-        errors = [FieldError("choice", in_words(refused))]
-        return _choice_page(request, person, "listing", errors, status_of(refused))
-    settle(app, receipt)
-    flash(
+    return _choose(
         request,
+        app,
+        person_id,
+        "listing",
+        lambda: app.runtime.service.set_public_listing(user.actor, person_id, listed),
         "Listed in the public register." if listed else "Taken off the public register.",
     )
-    return redirect(f"/console/people/{person_id}")
 
 
 # -- erasure ------------------------------------------------------------------------------------
@@ -472,6 +475,4 @@ def erase(request: Request, person_id: str, user: Admin, app: State, form: Form)
     except DomainError as refused:
         status = status_of(refused)
         return _erasure_page(request, person, reason, refusal(refused, REASON, "reason"), status)
-    settle(app, receipt)
-    flash(request, "Personal data erased.")
-    return redirect(f"/console/people/{person_id}")
+    return done(request, app, receipt, "Personal data erased.", f"/console/people/{person_id}")

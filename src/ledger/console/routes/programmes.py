@@ -9,18 +9,19 @@ from fastapi.responses import HTMLResponse, Response
 
 from ledger.api.deps import State
 from ledger.console.frame import FieldError, plural, render
+from ledger.console.pages import done
+from ledger.console.people_finder import find_people
 from ledger.console.programme_access import keeps_records, the_programme
 from ledger.console.programme_forms import (
     Unanswered,
     refusal,
     required_date,
-    settle,
     status_of,
     whole_number,
 )
 from ledger.console.programme_read import Names, ProgrammeView
 from ledger.console.routes import attendance, imports, projects
-from ledger.console.session import Form, Registrar, Staff, flash, redirect
+from ledger.console.session import Form, Registrar, Staff
 from ledger.domain.errors import DomainError
 from ledger.domain.policy import Policy
 from ledger.views import lists
@@ -138,9 +139,13 @@ def open_programme(request: Request, user: Registrar, app: State, form: Form) ->
         fields_of = {f"policy.{name}": name for name in POLICY_FIELDS}
         problems = refusal(refused, "title", fields=fields_of, labels=_policy_labels())
         return _open_form(request, app, values, problems, status_of(refused))
-    settle(app, receipt.positions)
-    flash(request, "The programme is open. Schedule its weeks, then enrol its participants.")
-    return redirect(f"/console/programmes/{receipt.id}")
+    return done(
+        request,
+        app,
+        receipt,
+        "The programme is open. Schedule its weeks, then enrol its participants.",
+        f"/console/programmes/{receipt.id}",
+    )
 
 
 def _policy_labels() -> dict[str, str]:
@@ -237,9 +242,9 @@ def schedule_week(
             labels=WEEK_LABELS,
         )
         return _week_form(request, programme, values, problems, status_of(refused))
-    settle(app, receipt.positions)
-    flash(request, f"Week {number} is scheduled.")
-    return redirect(f"/console/programmes/{programme_id}")
+    return done(
+        request, app, receipt, f"Week {number} is scheduled.", f"/console/programmes/{programme_id}"
+    )
 
 
 # -- enrolling people -----------------------------------------------------------------------------
@@ -255,17 +260,6 @@ def _enrol_form(
     errors: list[FieldError] | tuple[FieldError, ...] = (),
     status: int = 200,
 ) -> HTMLResponse:
-    found: list[dict[str, object]] = []
-    if q.strip():
-        runtime = app.runtime
-        page = lists.people(
-            runtime.queries,
-            runtime.service.person,
-            limit=PAGE,
-            q=q,
-            directory=runtime.people,
-        )
-        found = [item for item in page.items if not item["erased"]]
     enrolled = {p.person_id for p in programme.participants}
     return render(
         request,
@@ -275,7 +269,7 @@ def _enrol_form(
         errors=errors,
         programme=programme,
         q=q,
-        found=found,
+        found=find_people(app, q, PAGE),
         enrolled=enrolled,
         ticked=set(ticked),
         consortium=consortium,
@@ -317,6 +311,10 @@ def enrol_people(
         return _enrol_form(
             request, app, programme, q, ticked, consortium, problems, status_of(refused)
         )
-    settle(app, receipt.positions)
-    flash(request, f"{plural(len(ticked), 'person', 'people')} enrolled.")
-    return redirect(f"/console/programmes/{programme_id}")
+    return done(
+        request,
+        app,
+        receipt,
+        f"{plural(len(ticked), 'person', 'people')} enrolled.",
+        f"/console/programmes/{programme_id}",
+    )

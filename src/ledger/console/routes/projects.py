@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from ledger.api.deps import State
 from ledger.console.frame import FieldError, render
+from ledger.console.pages import done
+from ledger.console.people_finder import find_people
 from ledger.console.programme_access import keeps_records, the_programme, the_project, tutors
 from ledger.console.programme_forms import (
     Unanswered,
@@ -21,14 +23,12 @@ from ledger.console.programme_forms import (
     optional_date,
     refusal,
     rehearse,
-    settle,
     status_of,
 )
 from ledger.console.programme_read import Names, ProjectCard
-from ledger.console.session import ConsoleUser, Form, Registrar, Staff, flash, redirect
+from ledger.console.session import ConsoleUser, Form, Registrar, Staff
 from ledger.domain.errors import BatchRefused, DomainError
 from ledger.service import LedgerService, Receipt
-from ledger.views import lists
 
 router = APIRouter()
 
@@ -118,9 +118,13 @@ def register_project(
         return _register_form(
             request, programme_id, programme.title, values, problems, status_of(refused)
         )
-    settle(app, receipt.positions)
-    flash(request, "The field project is registered. Assign its tutor and its team.")
-    return redirect(f"/console/projects/{receipt.id}")
+    return done(
+        request,
+        app,
+        receipt,
+        "The field project is registered. Assign its tutor and its team.",
+        f"/console/projects/{receipt.id}",
+    )
 
 
 # -- the project's page -------------------------------------------------------------------------
@@ -193,20 +197,8 @@ def _tutor_form(
     errors: list[FieldError] | tuple[FieldError, ...] = (),
     status: int = 200,
 ) -> HTMLResponse:
-    found: list[dict[str, object]] = []
-    if q.strip():
-        runtime = app.runtime
-        page = lists.people(
-            runtime.queries,
-            runtime.service.person,
-            limit=SEARCH_LIMIT,
-            q=q,
-            directory=runtime.people,
-        )
-        members = {person_id for person_id, _ in project.members}
-        found = [
-            item for item in page.items if not item["erased"] and item["person_id"] not in members
-        ]
+    members = {person_id for person_id, _ in project.members}
+    found = [item for item in find_people(app, q, SEARCH_LIMIT) if item["person_id"] not in members]
     return render(
         request,
         "projects_tutor.html",
@@ -240,9 +232,7 @@ def assign_tutor(
     except DomainError as refused:
         problems = refusal(refused, "person_id", fields={"person_id": "person_id"})
         return _tutor_form(request, app, project, q, problems, status_of(refused))
-    settle(app, receipt.positions)
-    flash(request, "The tutor is assigned.")
-    return redirect(f"/console/projects/{project_id}")
+    return done(request, app, receipt, "The tutor is assigned.", f"/console/projects/{project_id}")
 
 
 def _members_form(
@@ -311,10 +301,9 @@ def assign_members(
     except DomainError as refused:
         problems = refusal(refused, "main", item_field=lambda p: f"person-{p}", item_name=names)
         return _members_form(request, app, project, ticked, problems, status_of(refused))
-    settle(app, receipt.positions)
     count = len(ticked)
-    flash(request, f"{count} {'member' if count == 1 else 'members'} added to the team.")
-    return redirect(f"/console/projects/{project_id}")
+    said = f"{count} {'member' if count == 1 else 'members'} added to the team."
+    return done(request, app, receipt, said, f"/console/projects/{project_id}")
 
 
 # -- the tutor's acts: sign off, return for rework, withdraw a sign-off ----------------------------
@@ -432,9 +421,7 @@ def _take_act(
             labels={"note": "Note", "reason": "Reason", "on": "Date"},
         )
         return _act_page(request, app, user, act, project, values, problems, status_of(refused))
-    settle(app, receipt.positions)
-    flash(request, act.done)
-    return redirect(f"/console/projects/{project_id}")
+    return done(request, app, receipt, act.done, f"/console/projects/{project_id}")
 
 
 @router.get("/console/projects/{project_id}/sign-off")
