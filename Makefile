@@ -5,6 +5,8 @@ PORT ?= 8000
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JS_DIR := tests/independent/js
+JS_DEPS := $(JS_DIR)/node_modules/.package-lock.json
 
 .PHONY: run test bench bench-full wrk system-deps lint typecheck check clean
 
@@ -25,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/ledger demo-admin
 	exec $(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(JS_DEPS)
 	$(BIN)/ruff check src projections tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -44,6 +46,12 @@ wrk:
 		{ apt-get install -y -qq wrk >/dev/null 2>&1 || \
 		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
 		echo "wrk is not installed: using bench/load.py for the verification load"
+
+# The independent credential check runs Digital Bazaar's verifiers from npm: `npm ci` when
+# node_modules is missing or older than the committed lock (the test fails under CI without it).
+$(JS_DEPS): $(JS_DIR)/package-lock.json
+	@cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error || \
+		echo "npm ci failed in $(JS_DIR): the independent verifier test cannot run"
 
 # Browser, PDF and QR tests need Debian's chromium, poppler-utils and zbar-tools; the deployment
 # checks need systemd (systemd-analyze) and caddy. Installed here when missing (as root).

@@ -599,8 +599,8 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from ledger.credentials.offline import load_bundle, verify_offline
-    from ledger.credentials.verifier import verify_credential
+    from ledger.credentials.offline import load_bundle, since_until, verify_offline
+    from ledger.credentials.verifier import Verdict, verify_credential
     from ledger.integrity.witness_policy import WitnessPolicyError, load_witness_policy
 
     try:
@@ -608,6 +608,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         on = date.fromisoformat(args.at) if args.at else date.today()
         trust_root = load_trust_root(args)
         witnesses = load_witness_policy(args.witnesses, args.quorum)
+        verdict: Verdict
         if args.bundle:
             verdict = verify_offline(
                 credential, load_bundle(Path(args.bundle)), on, witnesses, trust_root
@@ -637,13 +638,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     for line in verdict.lines():
         print(line)
     if not verdict.ok:
-        print(f"NOT VALID: status {verdict.status} on {on}")
+        print(f"NOT VALID: status {verdict.status} on {on}{since_until(verdict)}")
         return EXIT_FAIL
     if verdict.trust_root is None:
-        print(f"CONSISTENT, NOT PINNED: status {verdict.status} on {on}")
+        print(f"CONSISTENT, NOT PINNED: status {verdict.status} on {on}{since_until(verdict)}")
         print(UNPINNED, file=sys.stderr)
         return EXIT_UNPINNED
-    print(f"VALID: status {verdict.status} on {on} (trust root {verdict.trust_root})")
+    print(
+        f"VALID: status {verdict.status} on {on} (trust root {verdict.trust_root})"
+        + since_until(verdict)
+    )
     return EXIT_OK
 
 

@@ -233,7 +233,7 @@ def test_the_front_door_check_works_with_the_keyboard_alone(history: History) ->
         page.keyboard.type(mistyped(history.qualification))
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/verify/{history.qualification}")
-        assert "VALID" in page.get_by_role("status").inner_text()
+        assert "Valid" in page.get_by_role("status").inner_text()
 
 
 def test_the_registrar_sees_the_weeks_whose_attendance_is_not_recorded(history: History) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ledger.i18n import long_day
 from tests.e2e.conftest import Server
 from tests.e2e.registrar_support import (
     Foundation,
@@ -66,7 +67,7 @@ def test_an_attendance_correction_shows_in_history_time_travel_and_on_the_verifi
         }
     ]
     page = verify_page(server, certificate)
-    assert f"Attendance of week 3 corrected on {week_start(3)}" in page
+    assert f"Attendance of week 3 corrected on {long_day(week_start(3), 'en')}" in page
     assert f"(log position {position})" in page
     assert reason not in page
     assert reason not in str(answer)

@@ -220,7 +220,7 @@ def settled(server: Server) -> None:
 def test_32_concurrent_pdf_requests_are_rendered_once(server: Server) -> None:
     (_, certificate), *_ = qualify(server, ("Pia Parallel",))
     settled(server)
-    before = renders(server, "pdf")
+    before = renders(server, "pdf-en")
 
     def fetch(_: int) -> httpx.Response:
         return httpx.get(f"{server.base}/credentials/{certificate}.pdf", timeout=60)
@@ -229,7 +229,7 @@ def test_32_concurrent_pdf_requests_are_rendered_once(server: Server) -> None:
         answers = list(pool.map(fetch, range(32)))
     statuses = {a.status_code for a in answers}
     assert statuses <= {200, 429}
-    assert renders(server, "pdf") - before == 1
+    assert renders(server, "pdf-en") - before == 1
     bodies = {a.content for a in answers if a.status_code == 200}
     assert len(bodies) == 1
     assert next(iter(bodies)).startswith(b"%PDF")

@@ -521,10 +521,12 @@ def test_credentials_status_lists_and_the_did_document_are_served_and_verify(
     assert credential["credentialSubject"]["name"] == "Lena Example"
     did = ok(httpx.get(f"{server.base}/.well-known/did.json"), 200)
     status_url = credential["credentialStatus"]["statusListCredential"]
-    assert status_url.endswith("/status-lists/message/1")  # under LEDGER_PUBLIC_URL
-    listed = ok(httpx.get(f"{server.base}/status-lists/message/1"), 200)
+    assert status_url.endswith("/status-lists/suspension/1")  # under LEDGER_PUBLIC_URL
+    listed = ok(httpx.get(f"{server.base}/status-lists/suspension/1"), 200)
     verdict = verify_credential(credential, did, {status_url: listed}, date.today())
     assert verdict.ok, verdict.lines()
+    message = ok(httpx.get(f"{server.base}/status-lists/message/1"), 200)
+    assert message["credentialSubject"]["statusPurpose"] == "message"
     assert httpx.get(f"{server.base}/credentials/AT-0000-0000-0000").status_code == 404
 
 
@@ -546,6 +548,7 @@ def test_a_hidden_or_erased_holder_leaves_the_status_checkable_without_personal_
         page = httpx.get(
             f"{server.base}/verify/{certificate}", headers={"Accept": "text/html"}
         ).text
-        assert "VALID" in page
+        assert "Valid qualification" in page
+        assert "name not shown at their request" in page
         assert name not in page
         assert name not in httpx.get(f"{server.base}/credentials/{certificate}").text

@@ -19,6 +19,7 @@ from ledger.api.deps import AppState
 from ledger.api.idempotency import IdempotencyStore
 from ledger.api.renders import RenderBudget, RenderCache
 from ledger.api.routes import (
+    badges,
     bulk,
     commands,
     corrections,
@@ -98,6 +99,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         reports.router,
         verify.router,
         register.router,
+        badges.router,  # before credentials: /credentials/X.jwt is not certificate X.jwt
         credentials.router,
         log.router,
         ops.router,

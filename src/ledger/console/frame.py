@@ -13,7 +13,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ledger.api.language import mark, page_language, switch
 from ledger.domain.actors import Role
+from ledger.i18n import DEFAULT, translation
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -25,7 +27,13 @@ environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# English in macros imported without the page's context (the staff pages import them so).
+environment.install_null_translations()  # type: ignore[attr-defined]
+PUBLIC_TEMPLATES = ("front_", "access_")
+"""Templates anyone may see (the front door, sign-in, invitations): drawn in the reader's
+language; the staff pages behind sign-in are in English."""
 
 MONTHS = (
     "January",
@@ -173,7 +181,15 @@ def render(
     """A page: `template` (extending base.html) with the signed-in user, their navigation,
     the CSRF token for its forms and the form's errors (an error summary at the top)."""
     user = getattr(request.state, "console_user", None)
+    public = template.startswith(PUBLIC_TEMPLATES)
+    language = page_language(request) if public else DEFAULT
+    messages = translation(language, "web")
     values: Mapping[str, Any] = {
+        "lang": language,
+        "languages": switch(request, language) if public else [],
+        "gettext": messages.gettext,
+        "ngettext": messages.ngettext,
+        "_": messages.gettext,
         "request": request,
         "title": title,
         "user": user,
@@ -186,4 +202,5 @@ def render(
         **context,
     }
     html = environment.get_template(template).render(values)
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    return mark(response, request, language) if public else response

@@ -1,8 +1,14 @@
-"""Open Badges 3.0 / W3C VC 2.0 credentials for the ledger's certificates, signed with an
-`eddsa-jcs-2022` Data Integrity proof by the issuer `did:web` of the ledger's public URL.
+"""Open Badges 3.0 / W3C VC 2.0 credentials for the ledger's certificates, signed by the issuer
+`did:web` of the ledger's public URL with a Data Integrity proof set: `eddsa-rdfc-2022` (what the
+Open Badges 3.0 conformance guide asks for) and `eddsa-jcs-2022` (for verifiers without JSON-LD).
 
 The verification method is the ledger's records key, published as a Multikey in the issuer's
 DID document (`/.well-known/did.json`) with the issuer as controller.
+
+Status: one `credentialStatus` (all the Open Badges 3.0 schema allows), with the standard purpose
+`suspension`, so that any Bitstring Status List verifier refuses a certificate that is suspended
+or revoked; the precise state is in the `message` list at the same list id and index
+(docs/ledger-format.md section 13 says why).
 """
 
 from __future__ import annotations
@@ -13,9 +19,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ledger.credentials.dataintegrity import add_proof
+from ledger.credentials.dataintegrity import sign_set
 from ledger.credentials.multibase import public_multikey
-from ledger.credentials.status_entries import STATUS_MESSAGES, STATUS_SIZE, StatusEntry
+from ledger.credentials.status_entries import (
+    MESSAGE,
+    PURPOSES,
+    STATUS_MESSAGES,
+    STATUS_SIZE,
+    SUSPENSION,
+    StatusEntry,
+)
 from ledger.credentials.status_list import Bitstring
 from ledger.integrity.keyring import Keyring, Signer, format_time
 
@@ -81,14 +94,24 @@ class Issuer:
             "assertionMethod": [m["id"] for m in methods],
         }
 
-    def status_list_url(self, list_id: int) -> str:
-        return f"{self.public_url}/status-lists/message/{list_id}"
+    @property
+    def profile(self) -> dict[str, Any]:
+        """The issuer as an Open Badges 3.0 Profile (tests/vectors/ob3/profile.json)."""
+        return {"id": self.did, "type": ["Profile"], "name": ISSUER_NAME, "url": self.public_url}
+
+    def status_list_url(self, list_id: int, purpose: str = SUSPENSION) -> str:
+        """Where the list of that purpose is published: the `suspension` list the credentials
+        name unless told, or the `message` list of the precise state."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"no status list of purpose {purpose}")
+        return f"{self.public_url}/status-lists/{purpose}/{list_id}"
 
     def credential(
         self, facts: Mapping[str, Any], holder_name: str | None, entry: StatusEntry
     ) -> dict[str, Any]:
         """The unsigned credential of a certificate, from the certificate register's facts."""
-        achievement_type, title, criteria = ACHIEVEMENTS[facts["kind"]]
+        kind = facts["kind"]
+        achievement_type, title, criteria = ACHIEVEMENTS[kind]
         certificate_id = facts["certificate_id"]
         subject: dict[str, Any] = {
             "type": ["AchievementSubject"],
@@ -101,12 +124,17 @@ class Issuer:
                 }
             ],
             "achievement": {
-                "id": f"{self.public_url}/achievements/{facts['kind']}",
+                "id": f"{self.public_url}/achievements/{kind}",
                 "type": ["Achievement"],
                 "achievementType": achievement_type,
                 "name": title,
                 "description": criteria,
                 "criteria": {"narrative": criteria},
+                "image": {
+                    "id": f"{self.public_url}/achievements/{kind}/badge.png",
+                    "type": "Image",
+                    "caption": title,
+                },
             },
         }
         if holder_name:
@@ -160,32 +188,44 @@ class Issuer:
             "@context": [VC_V2, OB_V3],
             "id": f"{self.public_url}/credentials/{certificate_id}",
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
-            "issuer": {"id": self.did, "type": ["Profile"], "name": ISSUER_NAME},
+            "issuer": self.profile,
             "name": title,
             "validFrom": f"{facts['valid_from']}T00:00:00Z",
             "credentialSubject": subject,
             "evidence": evidence,
-            "credentialStatus": {
-                "id": f"{self.status_list_url(entry.list_id)}#{entry.index}",
-                "type": "BitstringStatusListEntry",
-                "statusPurpose": "message",
-                "statusListIndex": str(entry.index),
-                "statusListCredential": self.status_list_url(entry.list_id),
-                "statusSize": STATUS_SIZE,
-                "statusMessage": STATUS_MESSAGES,
-            },
+            "credentialStatus": self.status_entry(entry),
         }
         if facts.get("valid_until"):
             credential["validUntil"] = f"{facts['valid_until']}T23:59:59Z"
         return credential
 
+    def status_entry(self, entry: StatusEntry, purpose: str = SUSPENSION) -> dict[str, Any]:
+        """The credential's BitstringStatusListEntry: `suspension` (one bit, set while suspended
+        or revoked); a `message` entry (two bits, the precise state) when asked for."""
+        url = self.status_list_url(entry.list_id, purpose)
+        found: dict[str, Any] = {
+            "id": f"{url}#{entry.index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": str(entry.index),
+            "statusListCredential": url,
+        }
+        if purpose == MESSAGE:
+            found["statusSize"] = STATUS_SIZE
+            found["statusMessage"] = STATUS_MESSAGES
+        return found
+
     def sign(self, document: Mapping[str, Any], signer: Signer, at: datetime) -> dict[str, Any]:
-        return add_proof(
+        """The document with its proof set [eddsa-rdfc-2022, eddsa-jcs-2022]."""
+        return sign_set(
             document, signer.private_key, self.method(signer.kid), format_time(at)[:19] + "Z"
         )
 
-    def status_list_credential(self, list_id: int, bits: Bitstring, at: datetime) -> dict[str, Any]:
-        url = self.status_list_url(list_id)
+    def status_list_credential(
+        self, list_id: int, purpose: str, bits: Bitstring, at: datetime
+    ) -> dict[str, Any]:
+        """The unsigned BitstringStatusListCredential of that purpose."""
+        url = self.status_list_url(list_id, purpose)
         return {
             "@context": [VC_V2],
             "id": url,
@@ -195,7 +235,7 @@ class Issuer:
             "credentialSubject": {
                 "id": f"{url}#list",
                 "type": "BitstringStatusList",
-                "statusPurpose": "message",
+                "statusPurpose": purpose,
                 "encodedList": bits.encode(),
             },
         }

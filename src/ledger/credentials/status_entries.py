@@ -1,10 +1,14 @@
 """Where each certificate sits in the status lists, and what the lists say.
 
-One `credentialStatus` entry per credential (the Open Badges 3.0 schema allows only one), with
-`statusPurpose` "message" and `statusSize` 2, so one entry tells a standard Bitstring Status List
-verifier both whether a certificate is suspended and whether it is revoked:
-0x0 valid, 0x1 suspended, 0x2 revoked. Expiry needs no bit: it is the credential's `validUntil`.
-Indices are drawn at random in a list of 131,072 entries, so neighbours say nothing.
+Each certificate has one entry (a list id and an index) in two lists of the same id:
+- `suspension` (one bit an entry): 1 while the certificate is suspended or revoked. The
+  credential's single `credentialStatus` (all the Open Badges 3.0 schema allows) points here, so
+  every standard Bitstring Status List verifier refuses both; the bit clears on reinstatement,
+  which a `revocation` list may never do.
+- `message` (`statusSize` 2): the precise state, 0x0 valid, 0x1 suspended, 0x2 revoked, for
+  whoever wants it (our verification page, the offline bundle).
+Expiry needs no bit: it is the credential's `validUntil`. Indices are drawn at random in lists
+of 131,072 entries, so neighbours say nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +19,12 @@ from dataclasses import dataclass
 from ledger.credentials.status_list import MIN_BITS, Bitstring, StatusListError
 from ledger.db import Database
 
-STATUS_SIZE = 2
-ENTRIES = MIN_BITS  # entries per list; each entry has STATUS_SIZE bits
+SUSPENSION = "suspension"
+MESSAGE = "message"
+PURPOSES = (SUSPENSION, MESSAGE)
+STATUS_SIZE = 2  # bits an entry in the message list
+ENTRIES = MIN_BITS  # entries per list: the suspension list has ENTRIES bits, the message list
+# ENTRIES * STATUS_SIZE
 MESSAGES = {"valid": 0, "suspended": 1, "revoked": 2}
 STATUS_MESSAGES = [
     {"status": "0x0", "message": "valid"},
@@ -44,8 +52,19 @@ def get_status(bits: Bitstring, index: int) -> int:
     return value
 
 
-def new_list() -> Bitstring:
-    return Bitstring(ENTRIES * STATUS_SIZE)
+def new_list(purpose: str = MESSAGE) -> Bitstring:
+    """An empty list of that purpose: one bit an entry for `suspension`, two for `message`."""
+    return Bitstring(ENTRIES * (STATUS_SIZE if purpose == MESSAGE else 1))
+
+
+def message_of(status: str) -> int:
+    """The message list's value for a status (`expired` and `unknown` are 0: not a decision)."""
+    return MESSAGES.get(status, 0)
+
+
+def suspended_bit(status: str) -> bool:
+    """The suspension list's bit: set while suspended or revoked (a revoked one never clears)."""
+    return status in ("suspended", "revoked")
 
 
 class StatusEntries:

@@ -1,5 +1,11 @@
-"""Verifying a credential with no network: the proof, the issuer's key, the validity dates, and
-the status from a saved status list credential. Each step gives a verdict line and a reason."""
+"""Verifying a credential with no network: the proof set, the issuer's key, the validity dates,
+and the status from saved status list credentials. Each step gives a verdict line and a reason.
+
+Status is read as a standard Bitstring Status List verifier reads it: from the list the
+credential's single `credentialStatus` names (purpose `suspension`, one bit set while the
+certificate is suspended or revoked). When the saved lists also hold the `message` list of the
+same id, its entry at the same index tells which of the two it is.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.credentials.dataintegrity import ProofError, verify_proof
+from ledger.credentials.dataintegrity import ProofError, proofs_of, verify_set
 from ledger.credentials.multibase import MultibaseError, public_key_from_multikey
-from ledger.credentials.status_entries import get_status
+from ledger.credentials.status_entries import MESSAGE, SUSPENSION, get_status
 from ledger.credentials.status_list import Bitstring, StatusListError
 
 STATUS_NAMES = {0: "valid", 1: "suspended", 2: "revoked"}
+SUSPENDED_OR_REVOKED = "suspended or revoked"  # what the suspension list alone can say
 
 
 @dataclass
@@ -36,8 +43,12 @@ class Verdict:
 
 
 def issuer_key(document: Mapping[str, Any], did_document: Mapping[str, Any]) -> bytes:
-    proof = document.get("proof") or {}
-    method = str(proof.get("verificationMethod", ""))
+    """The issuer's public key that every proof of the document names (one verification
+    method, an assertion method of the issuer's DID document). Raises ProofError."""
+    methods = {str(proof.get("verificationMethod", "")) for proof in proofs_of(document)}
+    if len(methods) != 1:
+        raise ProofError("the proofs name different verification methods: " + ", ".join(methods))
+    (method,) = methods
     issuer = document.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     if did_document.get("id") != issuer_id or not method.startswith(f"{issuer_id}#"):
@@ -62,8 +73,8 @@ def verify_credential(
     verdict = Verdict()
     try:
         key = issuer_key(credential, did_document)
-        verify_proof(credential, key)
-        verdict.add("proof", True, "eddsa-jcs-2022 signature by the issuer's key verifies")
+        suites = verify_set(credential, key)
+        verdict.add("proof", True, f"{' and '.join(suites)} signatures by the issuer's key verify")
     except ProofError as exc:
         verdict.add("proof", False, str(exc))
         return verdict
@@ -83,23 +94,73 @@ def verify_credential(
         True,
         f"valid from {valid_from}" + (f" until {valid_until}" if valid_until else ""),
     )
-    entry = credential.get("credentialStatus") or {}
+    entry = credential.get("credentialStatus")
+    if not isinstance(entry, Mapping):
+        verdict.add("status", False, "the credential has no single credentialStatus entry")
+        return verdict
     list_url = str(entry.get("statusListCredential", ""))
-    listed = status_lists.get(list_url)
-    if listed is None:
-        verdict.add("status", False, f"no saved status list {list_url}")
-        return verdict
+    purpose = str(entry.get("statusPurpose", ""))
     try:
-        verify_proof(listed, issuer_key(listed, did_document))
-        bits = Bitstring.decode(str(listed["credentialSubject"]["encodedList"]))
-        value = get_status(bits, int(entry["statusListIndex"]))
-    except (ProofError, StatusListError, KeyError, ValueError) as exc:
-        verdict.add("status", False, f"status list does not verify: {exc}")
+        index = int(str(entry.get("statusListIndex")))
+        value = _read(status_lists, list_url, purpose, index, did_document)
+    except (ProofError, StatusListError, KeyError, TypeError, ValueError) as exc:
+        verdict.add("status", False, str(exc))
         return verdict
-    verdict.status = STATUS_NAMES.get(value, "unknown")
-    verdict.add(
-        "status",
-        value == 0,
-        f"{verdict.status} (status list {list_url}, entry {entry['statusListIndex']})",
-    )
+    where = f"{purpose} list {list_url}, entry {index}"
+    if purpose == MESSAGE:
+        verdict.status = STATUS_NAMES.get(value, "unknown")
+    elif value == 0:
+        verdict.status = "valid"
+    else:
+        verdict.status, where = _precise(status_lists, list_url, index, did_document, where)
+    verdict.add("status", verdict.status == "valid", f"{verdict.status} ({where})")
     return verdict
+
+
+def _read(
+    status_lists: Mapping[str, Mapping[str, Any]],
+    url: str,
+    purpose: str,
+    index: int,
+    did_document: Mapping[str, Any],
+) -> int:
+    """The entry's value in the saved list at `url`, whose proofs must verify by the issuer's
+    key and whose purpose must be the entry's (Bitstring Status List 1.0, validate algorithm)."""
+    if purpose not in (SUSPENSION, MESSAGE):
+        raise StatusListError(f"status purpose {purpose or '(none)'} is not one this ledger uses")
+    listed = status_lists.get(url)
+    if listed is None:
+        raise StatusListError(f"no saved status list {url}")
+    try:
+        verify_set(listed, issuer_key(listed, did_document))
+    except ProofError as exc:
+        raise ProofError(f"status list {url} does not verify: {exc}") from exc
+    subject = listed["credentialSubject"]
+    if subject.get("statusPurpose") != purpose:
+        raise StatusListError(f"status list {url} is not a {purpose} list")
+    bits = Bitstring.decode(str(subject["encodedList"]))
+    if purpose == MESSAGE:
+        return get_status(bits, index)
+    return int(bits.get(index))
+
+
+def _precise(
+    status_lists: Mapping[str, Mapping[str, Any]],
+    url: str,
+    index: int,
+    did_document: Mapping[str, Any],
+    where: str,
+) -> tuple[str, str]:
+    """Suspended or revoked? The message list of the same id says, at the same index, when it
+    is among the saved lists (and verifies); else the suspension list's own answer stands."""
+    head, sep, list_id = url.rpartition(f"/{SUSPENSION}/")
+    message_url = f"{head}/{MESSAGE}/{list_id}" if sep else ""
+    if message_url not in status_lists:
+        return SUSPENDED_OR_REVOKED, where
+    try:
+        value = _read(status_lists, message_url, MESSAGE, index, did_document)
+    except (ProofError, StatusListError, KeyError, TypeError, ValueError) as exc:
+        return SUSPENDED_OR_REVOKED, f"{where}; the message list does not tell: {exc}"
+    if value not in (1, 2):  # the lists disagree: keep what the credential's own list says
+        return SUSPENDED_OR_REVOKED, f"{where}; the message list says {STATUS_NAMES.get(value)}"
+    return STATUS_NAMES[value], f"{where}; message list {message_url} says {STATUS_NAMES[value]}"

@@ -10,17 +10,18 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ledger.api.deps import AppState, State
+from ledger.api.language import mark, page_language
 from ledger.api.models import Entries
 from ledger.api.problems import Problem
 from ledger.api.renders import RenderRefused
 from ledger.api.routes.commands import PROBLEMS
 from ledger.api.routes.ops import RENDERS
+from ledger.credentials.bundle import proof_bundle
 from ledger.credentials.pdf import certificate_pdf
 from ledger.credentials.service import Credentials
 from ledger.credentials.status_list import StatusListError
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import DomainError
-from ledger.log.key_proofs import key_history_proofs
 
 router = APIRouter(tags=["credentials"], responses=PROBLEMS)
 
@@ -75,8 +76,12 @@ def did_document(app: State) -> JSONResponse:
     response_class=Response,
 )
 def credential_pdf(certificate_id: str, request: Request, app: State) -> Response:
-    """A printable A4 certificate with a QR code opening its verification page."""
+    """A printable A4 certificate with a QR code opening its verification page, marked with
+    its status when it is not valid today, in the language of the pages (`?lang=`, the `lang`
+    cookie, `Accept-Language`)."""
     normal = _normal(certificate_id)
+    language = page_language(request)
+    now = app.runtime.clock.now()
 
     def render() -> bytes:
         facts = app.runtime.queries.certificate_facts(normal)
@@ -84,13 +89,18 @@ def credential_pdf(certificate_id: str, request: Request, app: State) -> Respons
             raise _unknown(normal)
         url = f"{app.runtime.settings.public_url}/verify/{normal}"
         holder = _credentials(app).holder_name(facts["holder"])
-        return certificate_pdf(facts, holder, url, app.runtime.trust_root().short_fingerprint)
+        fingerprint = app.runtime.trust_root().short_fingerprint
+        return certificate_pdf(facts, holder, url, fingerprint, produced=now, language=language)
 
-    return Response(
-        _rendered(app, request, "pdf", normal, render),
+    # One render per language (six, a bounded metric label), log state and day: the status
+    # printed on it is the status of the day it is produced.
+    day = now.date().isoformat()
+    response = Response(
+        _rendered(app, request, f"pdf-{language}", f"{normal}@{day}", render),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{normal}.pdf"'},
     )
+    return mark(response, request, language)
 
 
 @router.get("/credentials/{certificate_id}", responses={200: {"content": {"application/vc": {}}}})
@@ -120,37 +130,10 @@ def credential_bundle(certificate_id: str, request: Request, app: State) -> Resp
 
 
 def _bundle(app: AppState, normal: str) -> dict[str, Any]:
-    from ledger.api.routes.verify import verify_answer
-
-    credentials = Credentials(app.runtime)
-    answer = verify_answer(app.runtime, normal, app.runtime.clock.now().date(), None)
-    if answer is None or answer["kind"] is None:
+    found = proof_bundle(app.runtime, normal)
+    if found is None:
         raise _unknown(normal)
-    entry = credentials.entries.entry(normal)
-    log = answer["log"]
-    history: list[dict[str, Any]] = []
-    if log is not None:
-        public = app.runtime.public_log
-        leaf = public.entries(log["position"], log["position"] + 1)[0]
-        size = int(log["checkpoint"]["size"])
-        log = {
-            "position": log["position"],
-            "proof": log["proof"],
-            "checkpoint": log["checkpoint"]["note"],
-            "leaf_data": base64.b64encode(leaf.leaf_data).decode(),
-        }
-        history = key_history_proofs(app.runtime.log_storage, public, size)
-    return {
-        "did_document": credentials.issuer.did_document(),
-        "status_lists": {
-            credentials.issuer.status_list_url(entry.list_id): credentials.status_list(
-                entry.list_id
-            )
-        },
-        "keyring": app.runtime.store.signing.keyring.to_json(),
-        "log": log,
-        "key_history": history,
-    }
+    return found
 
 
 def evidence_positions(facts: dict[str, Any]) -> set[int]:
@@ -190,11 +173,23 @@ def credential_evidence(
     }
 
 
+@router.get("/status-lists/suspension/{list_id}")
+def suspension_list(list_id: Annotated[int, Path(ge=1, le=1_000_000)], app: State) -> JSONResponse:
+    """The signed BitstringStatusListCredential every credential names (`suspension`: 1 while
+    the certificate is suspended or revoked, so any standard verifier refuses it)."""
+    return _status_list(app, list_id, "suspension")
+
+
 @router.get("/status-lists/message/{list_id}")
 def status_list(list_id: Annotated[int, Path(ge=1, le=1_000_000)], app: State) -> JSONResponse:
-    """A signed BitstringStatusListCredential (`message`: 0 valid, 1 suspended, 2 revoked)."""
+    """A signed BitstringStatusListCredential (`message`: 0 valid, 1 suspended, 2 revoked): the
+    precise state, at the same index as in the suspension list of the same id."""
+    return _status_list(app, list_id, "message")
+
+
+def _status_list(app: AppState, list_id: int, purpose: str) -> JSONResponse:
     try:
-        found = _credentials(app).status_list(list_id)
+        found = _credentials(app).status_list(list_id, purpose=purpose)
     except StatusListError as exc:
         raise Problem(404, "not-found", "No such status list", str(exc)) from None
     return JSONResponse(

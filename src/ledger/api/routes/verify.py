@@ -13,8 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ledger.api.deps import State
+from ledger.api.language import mark, page_language, switch
 from ledger.api.models import VerifyAnswer
-from ledger.api.page import unknown_page, verification_page
+from ledger.api.page import View, unknown_page, verification_page
 from ledger.api.problems import problem_response
 from ledger.api.routes.queries import AsOf, KnownAt
 from ledger.domain.certificates import parse_certificate_id
@@ -182,7 +183,7 @@ async def verify(
         reason = f"no certificate {normal} in this ledger"
     if answer is None:
         if _wants_html(request):
-            return HTMLResponse(unknown_page(certificate_id), status_code=404)
+            return _html(request, unknown_page(certificate_id, _view(request, app)), 404)
         return problem_response(
             404,
             "unknown-certificate",
@@ -192,9 +193,27 @@ async def verify(
             certificate_status="unknown",
         )
     if _wants_html(request):
-        fingerprint = app.runtime.trust_root().short_fingerprint
-        return HTMLResponse(verification_page(answer, f"/verify/{normal}", fingerprint))
+        view = _view(request, app, current=as_of is None and known_at is None)
+        return _html(request, verification_page(answer, view))
     return cacheable(request, VerifyAnswer(**answer).model_dump(mode="json"))
+
+
+def _view(request: Request, app: State, current: bool = True) -> View:
+    """The page's language (switch, cookie, `Accept-Language`) and what it shows besides the
+    answer; `current` when it answers for today as the ledger stands."""
+    language = page_language(request)
+    return View(
+        language=language,
+        languages=switch(request, language),
+        public_url=app.runtime.settings.public_url,
+        fingerprint=app.runtime.trust_root().short_fingerprint,
+        current=current,
+    )
+
+
+def _html(request: Request, html: str, status_code: int = 200) -> Response:
+    language = page_language(request)
+    return mark(HTMLResponse(html, status_code=status_code), request, language)
 
 
 def cacheable(request: Request, content: dict[str, Any]) -> Response:

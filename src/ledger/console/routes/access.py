@@ -9,7 +9,7 @@ against the account tried (`ledger.console.lockout`) and against the client's ad
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from ledger.api.deps import State
-from ledger.console import csrf, totp
+from ledger.api.language import page_language
+from ledger.console import csrf, public_text, totp
 from ledger.console.accounts import MIN_PASSWORD, AccountError
 from ledger.console.frame import FieldError, render
 from ledger.console.invitations import InvitationError
@@ -37,13 +38,14 @@ from ledger.console.session import (
     set_cookie,
 )
 from ledger.console.session_store import AWAITING_CODE, Session
+from ledger.i18n import long_day
 
 router = APIRouter()
 P = ParamSpec("P")
 T = TypeVar("T")
 
-WRONG = "The username or password is wrong, or the account is locked for a while"
-WRONG_CODE = "The code is wrong or has been used, or the account is locked for a while"
+WRONG = public_text.WRONG
+WRONG_CODE = public_text.WRONG_CODE
 CODE_PAGE = "/console/sign-in/code"
 
 
@@ -65,13 +67,31 @@ def _anonymous_page(
     errors: list[FieldError] | None = None,
     **context: object,
 ) -> HTMLResponse:
-    """A page with a form for someone not signed in yet, carrying the form cookie's token."""
+    """A page with a form for someone not signed in yet, carrying the form cookie's token; its
+    title and errors (English messages of `public_text`) in the reader's language."""
     secret, new = _form_secret(request)
     request.state.csrf_token = csrf.token_for(secret)
-    page = render(request, template, title=title, status=status, errors=errors or (), **context)
+    language = page_language(request)
+    page = render(
+        request,
+        template,
+        title=public_text.known(language, title),
+        status=status,
+        errors=_translated(language, errors or ()),
+        **context,
+    )
     if new:
         set_cookie(page, request, found.settings, FORM_COOKIE, secret)
     return page
+
+
+def _translated(language: str, errors: Sequence[FieldError]) -> list[FieldError]:
+    return [FieldError(error.field, public_text.known(language, error.message)) for error in errors]
+
+
+def _too_many(request: Request, wait: int) -> str:
+    language = page_language(request)
+    return public_text.say(language, public_text.TOO_MANY, wait=public_text.wait_of(language, wait))
 
 
 def _anonymous_form_ok(request: Request, posted: str) -> bool:
@@ -111,19 +131,19 @@ def _sign_in_page(
         request,
         found,
         "access_sign_in.html",
-        title="Sign in",
+        title=public_text.SIGN_IN_TITLE,
         status=status,
         errors=errors,
         target=local_target(target),
         username=username,
-        notice=notice,
+        notice=public_text.known(page_language(request), notice) if notice else "",
     )
 
 
 NOTICES = {
-    "signed-out": "You have signed out.",
-    "ready": "Your account is ready. Sign in with your username and password.",
-    "expired": "You were signed out after a time without activity. Sign in again.",
+    "signed-out": public_text.SIGNED_OUT,
+    "ready": public_text.READY,
+    "expired": public_text.TIMED_OUT,
 }
 
 
@@ -157,12 +177,7 @@ async def sign_in(request: Request, found: Gatekeeper, app: State) -> Response:
             target=target,
             username=username,
             status=429,
-            errors=[
-                FieldError(
-                    "username",
-                    f"Too many failed sign-ins from your network; try again in {wait} seconds",
-                )
-            ],
+            errors=[FieldError("username", _too_many(request, wait))],
         )
     account = await _run(found.accounts.check_password, username, form.get("password"))
     if account is None:
@@ -203,12 +218,13 @@ def _code_page(
     errors: list[FieldError] | None = None,
 ) -> HTMLResponse:
     request.state.csrf_token = csrf.token_for(session.id)
+    language = page_language(request)
     return render(
         request,
         "access_code.html",
-        title="Enter the code from your authenticator app",
+        title=public_text.say(language, public_text.CODE_TITLE),
         status=status,
-        errors=errors or (),
+        errors=_translated(language, errors or ()),
         target=local_target(target),
     )
 
@@ -233,7 +249,7 @@ async def code(request: Request, found: Gatekeeper, app: State) -> Response:
     client = app.client(request)
     wait = found.limiter.retry_after(client)
     if wait:
-        message = f"Too many failed sign-ins from your network; try again in {wait} seconds"
+        message = _too_many(request, wait)
         return _code_page(request, session, target, 429, [FieldError("code", message)])
     if not await _run(found.accounts.check_code, session.staff_id, form.get("code")):
         found.limiter.fail(client)
@@ -267,14 +283,17 @@ def _invitation_page(
 ) -> HTMLResponse:
     invitation = found.invitations.find(token)
     shown = username or invitation.username or ""
+    language = page_language(request)
     return _anonymous_page(
         request,
         found,
         "access_invitation.html",
-        title="Set up your staff account",
+        title=public_text.INVITATION_TITLE,
         status=status,
         errors=errors,
         invitation=invitation,
+        role=public_text.role_name(language, invitation.role),
+        until=f"{long_day(invitation.expires_at, language)}, {invitation.expires_at:%H:%M}",
         username=shown,
         secret=secret,
         qr=totp.qr_svg(secret, shown or "ledger staff"),
@@ -289,7 +308,7 @@ def _invitation_closed(request: Request, found: Gate, reason: str) -> HTMLRespon
         "access_invitation_closed.html",
         title=reason,
         status=410,
-        reason=reason,
+        reason=public_text.known(page_language(request), reason),
     )
 
 
@@ -360,13 +379,7 @@ def _invitation_problems(
 ) -> list[FieldError]:
     problems = []
     if password != confirm:
-        problems.append(FieldError("confirm", "The two passwords are not the same"))
+        problems.append(FieldError("confirm", public_text.NOT_SAME))
     if code.strip() and totp.matching_step(secret, code, found.accounts.now(), None) is None:
-        problems.append(
-            FieldError(
-                "code",
-                "The code does not match: check the app shows this account, and enter the"
-                " code it shows now (or leave the box empty to set up no second factor)",
-            )
-        )
+        problems.append(FieldError("code", public_text.CODE_MISMATCH))
     return problems

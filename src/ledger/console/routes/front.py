@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledger.api.deps import State
+from ledger.api.language import page_language
+from ledger.console import public_text as public
 from ledger.console.frame import FieldError, render
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import DomainError
@@ -20,11 +22,12 @@ LONGEST_ID = 64
 
 
 def front_page(request: Request, typed: str = "", problem: str | None = None) -> HTMLResponse:
+    """The front door, in the reader's language (`problem` already is)."""
     errors = [FieldError("certificate_id", problem)] if problem else []
     return render(
         request,
         "front_index.html",
-        title="Check a certificate",
+        title=public.say(page_language(request), public.CHECK_TITLE),
         status=422 if problem else 200,
         errors=errors,
         typed=typed,
@@ -38,28 +41,22 @@ def front_door(request: Request) -> HTMLResponse:
     return front_page(request)
 
 
-def problem_with(app: State, typed: str) -> tuple[str | None, str]:
-    """(the problem with the typed id, or None; the id as written on certificates)."""
+def problem_with(app: State, typed: str, language: str = "en") -> tuple[str | None, str]:
+    """(the problem with the typed id in `language`, or None; the id as written on
+    certificates)."""
     text = typed.strip()
     if not text:
-        return "Enter a certificate id", text
+        return public.say(language, public.NO_ID), text
     if len(text) > LONGEST_ID:
-        return f"Enter a certificate id, like {EXAMPLE_ID}", text
+        return public.say(language, public.TOO_LONG, example=EXAMPLE_ID), text
     try:
         _, normal = parse_certificate_id(text)
     except DomainError as refusal:
         if "check character" in str(refusal):
-            return (
-                "This certificate id has a typing error: compare each character with the"
-                " certificate",
-                text,
-            )
-        return (
-            f"Enter a certificate id like {EXAMPLE_ID}: two letters, then twelve letters or digits",
-            text,
-        )
+            return public.say(language, public.TYPING_ERROR), text
+        return public.say(language, public.NOT_AN_ID, example=EXAMPLE_ID), text
     if app.runtime.queries.certificate_facts(normal) is None:
-        return f"There is no certificate {normal} in this ledger: check the id", normal
+        return public.say(language, public.UNKNOWN_ID, id=normal), normal
     return None, normal
 
 
@@ -67,7 +64,7 @@ def problem_with(app: State, typed: str) -> tuple[str | None, str]:
 def check(request: Request, app: State, certificate_id: str = "") -> Response:
     """The front door's form: to the certificate's verification page (303), or the page
     again with what is wrong with the id typed."""
-    problem, normal = problem_with(app, certificate_id)
+    problem, normal = problem_with(app, certificate_id, page_language(request))
     if problem is None:
         return RedirectResponse(f"/verify/{normal}", status_code=303)
     return front_page(request, certificate_id[:LONGEST_ID], problem)
