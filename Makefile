@@ -53,17 +53,22 @@ $(JS_DEPS): $(JS_DIR)/package-lock.json
 	@cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error || \
 		echo "npm ci failed in $(JS_DIR): the independent verifier test cannot run"
 
-# Browser, PDF and QR tests need Debian's chromium, poppler-utils and zbar-tools; the deployment
-# checks need systemd (systemd-analyze) and caddy. Installed here when missing (as root).
-SYSTEM_TOOLS := chromium pdftoppm zbarimg systemd-analyze caddy curl jq
+# Browser, PDF and QR tests need Debian's chromium, poppler-utils, zbar-tools and the DejaVu
+# fonts (the PDF's and the badges' letters); the deployment checks need systemd
+# (systemd-analyze) and caddy; the independent credential check needs Node.js and npm.
+# Installed here when missing (as root).
+SYSTEM_TOOLS := chromium pdftoppm zbarimg systemd-analyze caddy curl jq node npm
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 system-deps:
 	@missing=0; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
+	[ -f $(FONT) ] || missing=1; \
 	if [ $$missing = 1 ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-				chromium poppler-utils zbar-tools systemd caddy curl jq >/dev/null; \
+				chromium poppler-utils zbar-tools fonts-dejavu-core systemd caddy curl jq \
+				$$(command -v npm >/dev/null || echo nodejs npm) >/dev/null; \
 		else \
-			echo "missing system tools: install Debian's chromium poppler-utils zbar-tools systemd caddy curl jq"; \
+			echo "missing system tools: install Debian's chromium poppler-utils zbar-tools fonts-dejavu-core systemd caddy curl jq nodejs npm"; \
 		fi; \
 	fi
 

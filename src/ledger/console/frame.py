@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ledger.api.language import mark, page_language, switch
 from ledger.domain.actors import Role
-from ledger.i18n import DEFAULT, translation
+from ledger.i18n import DEFAULT, long_day, translation
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -65,14 +65,9 @@ STATUS_NAMES = {
 
 def long_date(value: date | datetime | str | None) -> str:
     """A date written out, as people read it ("19 July 2013"); an ISO date or time is read
-    first; nothing (None, "") reads as an empty string, so optional dates need no test."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    first; nothing (None, "") reads as an empty string, so optional dates need no test.
+    The staff pages are in English: the public pages' `long_day` in English."""
+    return long_day(value, DEFAULT)
 
 
 def long_time(value: datetime | str | None) -> str:
