@@ -6,8 +6,8 @@
 For each backend: append (service layer and HTTP) against the plain eventsourcing library; the
 CSV import of people with enrolments against the same commands one at a time (service layer and
 HTTP); a ledger filled to --events records and one of --small records; verification under load on
-both; time travel; the live audit; rebuilding the projections; searching --small people; export
-and bulk import. Then, on the
+both; verification with 50 slowloris connections open; time travel; the live audit; rebuilding
+the projections; searching --small people; export and bulk import. Then, on the
 exported bundle: the audit, the deep audit and the in-memory replay. Prints a table and writes
 bench/results/<date>.json with the machine description.
 """
@@ -31,12 +31,14 @@ from bench.csv_import import csv_import_figures
 from bench.figures import Figure
 from bench.places import Places
 from bench.search import search_figures
+from bench.slow_clients import slow_clients_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = (
     "append",
     "csv-import",
     "search",
+    "slow-clients",
     "verification",
     "time-travel",
     "audit",
@@ -145,6 +147,9 @@ def main() -> int:
                 if "search" in wanted:
                     say(f"{backend}: searching {args.small:,} people")
                     figures += search_figures(places, backend, args.small)
+                if "slow-clients" in wanted:
+                    say(f"{backend}: verification with and without slowloris connections open")
+                    figures += slow_clients_figures(places, backend, args.load_seconds)
                 if not history_figures and not wanted & {"import", "bundle"}:
                     continue
                 say(f"{backend}: filling ledgers of {args.small:,} and {args.events:,} records")

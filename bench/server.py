@@ -33,6 +33,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         LEDGER_KEYS_DIR=str(settings.keys_dir),
         LEDGER_ORIGIN=settings.origin,
         LEDGER_LOG_LEVEL="WARNING",
+        # The load generator is one address standing in for many clients.
+        LEDGER_MAX_CONNECTIONS_PER_CLIENT="1000",
         PYTHONPATH=str(ROOT),
     )
     if settings.database_url:

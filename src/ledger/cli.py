@@ -414,12 +414,23 @@ def _banner(settings: Settings, host: str, port: int) -> None:
     sys.stdout.flush()
 
 
+SERVE_LIMITS = {
+    "header_timeout": "LEDGER_HEADER_TIMEOUT_S",
+    "body_timeout": "LEDGER_BODY_TIMEOUT_S",
+    "max_connections_per_client": "LEDGER_MAX_CONNECTIONS_PER_CLIENT",
+}
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ledger import logs
     from ledger.api.app import app_from_env
+    from ledger.api.connections import LimitedHttpProtocol
 
+    for option, key in SERVE_LIMITS.items():
+        if getattr(args, option) is not None:
+            os.environ[key] = str(getattr(args, option))  # the worker processes read it too
     settings = _settings(args)
     if not _require_keys(settings):
         return 1
@@ -438,12 +449,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         _banner(settings, args.host, args.port)
     logs.configure(os.environ.get("LEDGER_LOG_LEVEL", "INFO"))
     if args.workers > 1:
+        from ledger.store.application import open_store
+
+        open_store(settings).close()  # a database that cannot be used stops here, not per worker
         uvicorn.run(
             "ledger.api.app:app_from_env",
             factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
+            http=LimitedHttpProtocol,
             log_config=None,
             access_log=False,
             proxy_headers=False,  # X-Forwarded-For: LEDGER_TRUSTED_PROXIES only
@@ -453,6 +468,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             app_from_env(),
             host=args.host,
             port=args.port,
+            http=LimitedHttpProtocol,
             log_config=None,
             access_log=False,
             proxy_headers=False,
@@ -686,6 +702,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = key_commands.add_parser("export", help="write the public key ring")
     export.add_argument("output", nargs="?", default="-")
     export.set_defaults(func=_cmd_keys_export)
+    from ledger.cli_keys import register as register_data_keys  # data-key backups
+
+    register_data_keys(key_commands)
 
     bundle = commands.add_parser("export", help="write the auditor bundle of the whole history")
     bundle.add_argument("directory", help="a new (or empty) folder")
@@ -722,6 +741,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL)")
     serve.add_argument("--quiet", action="store_true", help="no start-up banner")
+    serve.add_argument(
+        "--header-timeout",
+        type=int,
+        metavar="S",
+        help="close a connection whose request head is not in after S seconds (default 10)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=int,
+        metavar="S",
+        help="close a connection sending no byte of a request body for S seconds (default 30)",
+    )
+    serve.add_argument(
+        "--max-connections-per-client",
+        type=int,
+        metavar="N",
+        help="open connections per client address and process (default 32; trusted proxies"
+        " are exempt)",
+    )
     serve.set_defaults(func=_cmd_serve)
 
     worker = commands.add_parser("worker", help="run the log sequencer and projections only")
@@ -806,6 +844,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (IntegrityError, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        from ledger.cli_database import database_problem
+
+        problem = database_problem(exc, os.environ)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -28,6 +28,15 @@ class Settings:
     origin: str = DEFAULT_ORIGIN
     checkpoint_every: int = 10_000
     checkpoint_interval_ms: int = 500
+    db_timeout_s: int = 5
+    """Longest wait for a database connection (and for one to be made) before a request is
+    answered 503: during an outage nothing waits longer."""
+    ready_timeout_ms: int = 1000
+    """`/readyz` answers within this, whatever the database is doing."""
+    min_free_mb: int = 64
+    """SQLite: below this much free space on the data directory's disk, `/readyz` is not ready."""
+    retry_after_s: int = 2
+    """The `Retry-After` of a 503 answer while the database is away."""
     witnesses: Path | None = None
     """A witness policy file (C2SP tlog-policy); its witnesses with a URL cosign checkpoints."""
     auth_failures_per_minute: int = 10
@@ -41,6 +50,13 @@ class Settings:
     """Start even if private key files or their folder are open to other users."""
     console_idle_minutes: int = 30
     """A console session with no request for this long is over (sign in again)."""
+    header_timeout_s: int = 10
+    """A connection whose request head is not complete this long after it opened (or after the
+    previous answer on a kept-alive connection) is closed."""
+    body_timeout_s: int = 30
+    """A connection that sends no byte of an expected request body for this long is closed."""
+    max_connections_per_client: int = 32
+    """Open connections from one address, per server process; trusted proxies are exempt."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -55,6 +71,10 @@ class Settings:
             origin=env.get("LEDGER_ORIGIN") or DEFAULT_ORIGIN,
             checkpoint_every=_positive(env, "LEDGER_CHECKPOINT_EVERY", 10_000),
             checkpoint_interval_ms=_positive(env, "LEDGER_CHECKPOINT_INTERVAL_MS", 500),
+            db_timeout_s=_positive(env, "LEDGER_DB_TIMEOUT_S", 5),
+            ready_timeout_ms=_positive(env, "LEDGER_READY_TIMEOUT_MS", 1000),
+            min_free_mb=_positive(env, "LEDGER_MIN_FREE_MB", 64),
+            retry_after_s=_positive(env, "LEDGER_RETRY_AFTER_S", 2),
             witnesses=Path(env["LEDGER_WITNESSES"]) if env.get("LEDGER_WITNESSES") else None,
             auth_failures_per_minute=_positive(env, "LEDGER_AUTH_FAILURES_PER_MINUTE", 10),
             max_body_bytes=_positive(env, "LEDGER_MAX_BODY_BYTES", MIB),
@@ -62,6 +82,9 @@ class Settings:
             renders_per_minute=_positive(env, "LEDGER_RENDERS_PER_MINUTE", 30),
             allow_loose_key_permissions=_flag(env, "LEDGER_ALLOW_LOOSE_KEY_PERMISSIONS"),
             console_idle_minutes=_idle_minutes(env, "LEDGER_CONSOLE_IDLE_MINUTES"),
+            header_timeout_s=_positive(env, "LEDGER_HEADER_TIMEOUT_S", 10),
+            body_timeout_s=_positive(env, "LEDGER_BODY_TIMEOUT_S", 30),
+            max_connections_per_client=_positive(env, "LEDGER_MAX_CONNECTIONS_PER_CLIENT", 32),
         )
 
     @property

@@ -2,7 +2,9 @@
 manage (read models): one transaction at a time, SQL written once with `?` placeholders.
 
 SQLite: the events file itself (`var/ledger.sqlite`), one connection per thread, writers
-serialised by `BEGIN IMMEDIATE`. PostgreSQL: a small pool, tables in the configured schema.
+serialised by `BEGIN IMMEDIATE`. PostgreSQL: a small pool, tables in the configured schema; no
+wait for a connection (nor for one to be made) lasts longer than `db_timeout_s`, so a request
+during an outage fails within that and is answered 503.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ledger.config import Settings, parse_database_url
 # serialised across processes by this session-level advisory lock ("LEDGERSC").
 SCHEMA_LOCK_KEY = 0x4C45444745525343
 _schema_locks: dict[str, tuple[psycopg.Connection[Any], int]] = {}
+RECONNECT_TIMEOUT_S = 5.0
 _schema_mutex = threading.RLock()
 
 
@@ -38,7 +41,9 @@ def schema_lock(settings: Settings) -> Iterator[None]:
     with _schema_mutex:
         held = _schema_locks.get(conninfo)
         if held is None:
-            conn = psycopg.connect(conninfo, autocommit=True)
+            conn = psycopg.connect(
+                conninfo, autocommit=True, connect_timeout=connect_timeout(settings)
+            )
             try:
                 conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
             except BaseException:
@@ -57,6 +62,11 @@ def schema_lock(settings: Settings) -> Iterator[None]:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
                 finally:
                     conn.close()
+
+
+def connect_timeout(settings: Settings) -> int:
+    """libpq's `connect_timeout` (whole seconds; libpq treats less than 2 as 2)."""
+    return max(settings.db_timeout_s, 2)
 
 
 class Cursor(Protocol):
@@ -110,7 +120,16 @@ class Database:
             target = parse_database_url(settings.database_url)
             self.schema = target.schema or "public"
             self._pool: ConnectionPool | None = ConnectionPool(
-                target.conninfo(), min_size=1, max_size=4, open=True
+                target.conninfo(),
+                kwargs={"connect_timeout": connect_timeout(settings)},
+                min_size=1,
+                max_size=4,
+                timeout=settings.db_timeout_s,
+                # The pool retries a failed connection with a doubling pause; giving up after
+                # this long starts the next request's attempt afresh, so after an outage the
+                # pool is back within seconds of the database, however long it was away.
+                reconnect_timeout=RECONNECT_TIMEOUT_S,
+                open=True,
             )
             self.events_table = f'"{self.schema}".ledger_events'
             self.nid = "notification_id"

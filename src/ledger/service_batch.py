@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from ledger import request_keys
 from ledger.domain.errors import Conflict, NotFound
 from ledger.domain.folding import fold, fold_email
 from ledger.service_ports import PeopleDirectory, Receipt, Repository
@@ -115,6 +116,7 @@ class Batch(Generic[S]):
         if self._committed:
             raise Conflict("the batch is already committed")
         self._committed = True
+        request_keys.note_receipt(ident)
         positions = self._overlay.commit()
         self._people.commit()
         return Receipt(id=ident, positions=tuple(positions))

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Self, TypeVar
 from uuid import UUID
 
+from ledger import request_keys
 from ledger.clock import Clock
 from ledger.domain.appeal import Appeal
 from ledger.domain.certificates import (
@@ -105,6 +106,7 @@ class ServiceCore:
         return now, day
 
     def _save(self, ident: str, *aggregates: Any) -> Receipt:
+        request_keys.note_receipt(ident)
         return Receipt(id=ident, positions=tuple(self.repo.save(*aggregates)))
 
     @property

@@ -109,7 +109,7 @@ class PeopleCommands(ServiceCore):
             full_programme=full_programme,
             observed_by=None if observed_by is None else text("observed_by", observed_by),
         )
-        return Receipt(id=delivery, positions=tuple(self.repo.save(person)))
+        return self._save(delivery, person)
 
     def retract_course(
         self, actor: Actor, person_id: str, delivery_id: str, reason: str

@@ -4,6 +4,11 @@ active instance.
 On PostgreSQL the active instance holds a session advisory lock; others wait as hot standbys
 and take over within a second when it goes. On SQLite a lock file next to the database does the
 same for processes on one machine.
+
+The worker outlives any outage of the database: a failure is logged once (with its traceback)
+when an outage begins and once more when work resumes, and in between it retries with a growing
+pause. A PostgreSQL restart ends the session holding the lock, so after a failure the worker
+makes sure it still holds it before carrying on.
 """
 
 from __future__ import annotations
@@ -11,16 +16,42 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import IO
 
 import psycopg
 
 from ledger.config import parse_database_url
+from ledger.db import connect_timeout
 from ledger.runtime import Runtime
 
 log = logging.getLogger("ledger.worker")
 WORKER_LOCK_KEY = 0x1ED6E8
+MAX_PAUSE_S = 5.0
+
+
+class _Outage:
+    """A run of consecutive failures: logged when it begins and when it ends, not each time."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.since: float | None = None
+
+    def failed(self, what: str) -> float:
+        """Note a failure (call from an `except` block); the pause before trying again."""
+        if self.failures == 0:
+            self.since = time.monotonic()
+            log.exception("%s failed; retrying until it succeeds", what)
+        self.failures += 1
+        return float(min(0.1 * 2 ** min(self.failures, 10), MAX_PAUSE_S))
+
+    def recovered(self) -> None:
+        if self.failures:
+            lasted = time.monotonic() - (self.since or time.monotonic())
+            log.info("background work resumed after %d failures in %.1f s", self.failures, lasted)
+        self.failures = 0
+        self.since = None
 
 
 class _Leadership:
@@ -35,7 +66,11 @@ class _Leadership:
         if self.settings.database_url is not None:
             if self._conn is None or self._conn.closed:
                 target = parse_database_url(self.settings.database_url)
-                self._conn = psycopg.connect(target.conninfo(), autocommit=True)
+                self._conn = psycopg.connect(
+                    target.conninfo(),
+                    autocommit=True,
+                    connect_timeout=connect_timeout(self.settings),
+                )
             row = self._conn.execute(
                 "SELECT pg_try_advisory_lock(%s)", (WORKER_LOCK_KEY,)
             ).fetchone()
@@ -80,6 +115,7 @@ class BackgroundWorker:
         self.active = threading.Event()
         self.caught_up = threading.Event()
         self._wake = threading.Event()
+        self._outage = _Outage()
         self._thread = threading.Thread(target=self._main, name="ledger-worker", daemon=True)
 
     def start(self) -> None:
@@ -90,6 +126,14 @@ class BackgroundWorker:
         than at the next poll."""
         self._wake.set()
 
+    def alive(self) -> bool:
+        """The worker's thread is running (active or standing by)."""
+        return self._thread.is_alive()
+
+    def failing_since(self) -> float | None:
+        """`time.monotonic()` when its current run of failures began; None while it works."""
+        return self._outage.since
+
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
         self._wake.set()
@@ -99,13 +143,22 @@ class BackgroundWorker:
         leadership = _Leadership(self.runtime)
         try:
             while not self.stop_event.is_set():
-                if not leadership.acquire():
+                try:
+                    acquired = leadership.acquire()
+                except Exception:
+                    leadership.release()
+                    self.stop_event.wait(self._outage.failed("taking the worker lock"))
+                    continue
+                if not acquired:
+                    self._outage.recovered()
                     self.stop_event.wait(1.0)  # a standby: another instance is active
                     continue
                 log.info("worker active")
                 self.active.set()
-                self._work(leadership)
-                self.active.clear()
+                try:
+                    self._work(leadership)
+                finally:
+                    self.active.clear()
         finally:
             leadership.release()
 
@@ -143,8 +196,13 @@ class BackgroundWorker:
                 busy = runner.run_all_once() > 0 or busy
                 busy = indexer.run_once() > 0 or busy
             except Exception:
-                log.exception("background batch failed; retrying")
-                busy = False
+                self.stop_event.wait(self._outage.failed("background batch"))
+                if not leadership.held():  # a restarted database ended the lock's session
+                    log.warning("worker lost its lock; standing by")
+                    leadership.release()
+                    return
+                continue
+            self._outage.recovered()
             if not busy:
                 self.caught_up.set()
                 self._wake.wait(self.poll)

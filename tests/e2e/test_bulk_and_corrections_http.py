@@ -112,7 +112,7 @@ def stored_answers(server: Server) -> str:
     db = Database(server.settings)
     try:
         with db.read() as tx:
-            rows = tx.execute(f"SELECT body FROM {db.table('ledger_idempotency')}").fetchall()
+            rows = tx.execute(f"SELECT body FROM {db.table('ledger_request_keys')}").fetchall()
     finally:
         db.close()
     return "\n".join(str(row[0]) for row in rows)

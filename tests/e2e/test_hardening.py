@@ -30,6 +30,16 @@ def backend() -> str:
 
 
 @pytest.fixture
+def server(settings: Settings) -> Iterator[Server]:
+    """A server whose cap on connections per client leaves room for 32 at once and more."""
+    running = start_server(settings, LEDGER_MAX_CONNECTIONS_PER_CLIENT="64")
+    try:
+        yield running
+    finally:
+        stop_server(running)
+
+
+@pytest.fixture
 def behind_proxy(settings: Settings) -> Iterator[Server]:
     """A server that believes X-Forwarded-For from 127.0.0.1 (the test acts as its proxy)."""
     running = start_server(settings, LEDGER_TRUSTED_PROXIES="127.0.0.1")

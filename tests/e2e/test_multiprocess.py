@@ -19,6 +19,7 @@ from projections import ALL
 from projections.base import replay_all
 from tests.conftest import make_settings
 from tests.e2e.conftest import ROOT, server_env, start_server, stop_server
+from tests.e2e.outage_support import live_audit
 
 WRITES = 1000
 
@@ -66,14 +67,7 @@ def test_two_api_processes_and_a_worker_take_1000_writes_and_audit_clean(
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
 
-    audit = subprocess.run(
-        [sys.executable, "-m", "ledger", "audit", "--live", "--json"],
-        env=server_env(settings),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    audit = live_audit(settings)
     assert audit.returncode == 0, audit.stdout[-2000:]
     assert json.loads(audit.stdout)["records"] == WRITES + 1  # and the key-ring genesis
     runtime = open_runtime(settings)

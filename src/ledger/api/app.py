@@ -38,6 +38,7 @@ from ledger.config import Settings
 from ledger.console.routes import router as console_router
 from ledger.console.session import ConsoleRefusal, console_refusal
 from ledger.runtime import Runtime, open_runtime
+from ledger.views.positions import log_positions
 from ledger.worker import BackgroundWorker
 
 access = logging.getLogger("ledger.access")
@@ -73,7 +74,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     app.state.ledger = AppState(
         runtime=runtime,
         tokens=TokenStore(runtime.db),
-        idempotency=IdempotencyStore(runtime.db),
+        idempotency=IdempotencyStore(runtime.db, rebuild=_rebuild(runtime, worker)),
         limiter=FailureLimiter(runtime.settings.auth_failures_per_minute),
         renders=RenderCache(RenderBudget(runtime.settings.renders_per_minute)),
         worker=worker,
@@ -139,6 +140,23 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     # Added last, so it runs first: the security headers go on every answer, refusals included.
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _rebuild(
+    runtime: Runtime, worker: BackgroundWorker | None
+) -> Callable[[list[int]], tuple[list[int], bool]]:
+    """How a replay rebuilds a committed command's answer: as the command would have answered,
+    once its events are in the read models (read-your-writes)."""
+
+    def positions(ids: list[int]) -> tuple[list[int], bool]:
+        if not ids:
+            return [], True
+        if worker is not None:
+            worker.wake()
+        projected = runtime.runner.wait_for(max(ids), timeout=3.0)
+        return log_positions(runtime.db, ids), projected
+
+    return positions
 
 
 def app_from_env() -> FastAPI:

@@ -1,8 +1,19 @@
-"""Idempotency-Key on every POST: a retried request returns the first result and appends nothing.
+"""Idempotency-Key on every POST: a retried request returns the first answer and appends nothing.
 
-The first request with a key claims it (a row with no response yet) before it runs; concurrent
-copies wait for that response and return it. A key reused for a different request is refused.
-A 5xx response releases the key, so the client may retry.
+A key is bound to a command by the event recorder, in the same transaction as the command's
+events (ledger.store.recorders), so after any crash or outage a key is either unused or bound to
+exactly one committed command. There is no claim and no waiting:
+
+- A retry of a committed command returns its stored answer, or, when the process died between
+  the commit and storing the answer, the answer rebuilt from the receipt kept with the key (the
+  command's id and its events' log positions).
+- Two attempts at once both run; the one that commits first binds the key, the other's events
+  roll back with its key row and it answers as the first did.
+- A refusal (4xx) or a command that changed nothing is stored with the key and replayed, except
+  a conflict with a concurrent change or with data keys not restored yet, which a retry may
+  well get past. A 5xx is never stored:
+  nothing was committed under the key, so a retry runs the command.
+- A key reused for a different request is refused.
 """
 
 from __future__ import annotations
@@ -10,41 +21,46 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi.responses import JSONResponse
 
-from ledger.api.problems import Problem, to_response
+from ledger import faults, request_keys
+from ledger.api.problems import BASE, Problem, to_response
 from ledger.db import Database
-from ledger.integrity.keyring import format_time
+from ledger.request_keys import KeyBinding
+from ledger.views.positions import log_positions
 
-WAIT = 15.0
 log = logging.getLogger("ledger.api")
+Handler = Callable[[], tuple[int, object]]
+Rebuild = Callable[[list[int]], tuple[list[int], bool]]
+"""From a receipt's notification ids to their log positions and whether they are projected."""
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    fingerprint: str
+    receipt: str
+    notifications: list[int]
+    status: int | None
+    body: str | None
 
 
 class IdempotencyStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, rebuild: Rebuild | None = None) -> None:
         self.db = db
-        self.table = db.table("ledger_idempotency")
-        with db.ddl() as tx:
-            tx.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT NOT NULL, actor TEXT NOT NULL,"
-                " request TEXT NOT NULL, status INTEGER, body TEXT, created_at TEXT NOT NULL,"
-                " PRIMARY KEY (key, actor))"
-            )
+        self.table = db.table(request_keys.TABLE)
+        self.rebuild = rebuild or (lambda ids: (log_positions(db, ids), False))
+        _forget_old_claims(db)
 
     def run(
-        self,
-        key: str | None,
-        actor: str,
-        route: str,
-        body: bytes,
-        handler: Callable[[], tuple[int, object]],
+        self, key: str | None, actor: str, route: str, body: bytes, handler: Handler
     ) -> JSONResponse:
+        retry_after = self.db.settings.retry_after_s
         if key is None:
-            return _respond(handler)
+            return _respond(handler, retry_after)
         if not 1 <= len(key) <= 200:
             raise Problem(
                 422,
@@ -54,81 +70,147 @@ class IdempotencyStore:
                 field="Idempotency-Key",
             )
         fingerprint = hashlib.sha256(route.encode() + b"\n" + body).hexdigest()
-        if self._claim(key, actor, fingerprint):
-            response = _respond(handler)
-            if response.status_code >= 500:
-                self._release(key, actor)
-            else:
-                self._complete(key, actor, response)
+        found = self._find(key, actor)
+        if found is not None:
+            return self._replay(found, fingerprint, key, actor)
+        binding = KeyBinding(key, actor, fingerprint)
+        with request_keys.bound(binding):
+            response = _respond(handler, retry_after)
+        if binding.written:
+            faults.reach("events-committed")
+            if response.status_code < 500:  # else a retry rebuilds it from the receipt
+                self._store_answer(key, actor, response)
+                faults.reach("answer-stored")
             return response
-        return self._replay(key, actor, fingerprint)
+        found = self._find(key, actor)
+        if found is not None:  # a concurrent attempt committed first: answer as it did
+            return self._replay(found, fingerprint, key, actor)
+        kept = response.status_code < 500 and not _passing_refusal(response)
+        if kept and not self._store_unbound(key, actor, fingerprint, response):
+            found = self._find(key, actor)
+            if found is not None:  # bound meanwhile by a concurrent attempt
+                return self._replay(found, fingerprint, key, actor)
+        return response
 
-    def _claim(self, key: str, actor: str, fingerprint: str) -> bool:
+    # -- rows --------------------------------------------------------------------------------
+
+    def _find(self, key: str, actor: str) -> KeyRow | None:
+        with self.db.read() as tx:
+            row = tx.execute(
+                f"SELECT request, receipt, notifications, status, body FROM {self.table}"
+                " WHERE key = ? AND actor = ?",
+                (key, actor),
+            ).fetchone()
+        if row is None:
+            return None
+        return KeyRow(row[0], row[1], [int(n) for n in json.loads(row[2])], row[3], row[4])
+
+    def _store_answer(self, key: str, actor: str, response: JSONResponse) -> None:
+        """The answer of a committed command, beside its key (kept if already stored)."""
+        try:
+            with self.db.write() as tx:
+                tx.execute(
+                    f"UPDATE {self.table} SET status = ?, body = ?"
+                    " WHERE key = ? AND actor = ? AND status IS NULL",
+                    (response.status_code, bytes(response.body).decode(), key, actor),
+                )
+        except Exception:  # the receipt is committed: a retry rebuilds the same answer
+            log.warning("the answer of a committed command was not stored", exc_info=True)
+
+    def _store_unbound(
+        self, key: str, actor: str, fingerprint: str, response: JSONResponse
+    ) -> bool:
+        """Keep the answer of a command that committed nothing (a refusal, or no change).
+        False when the key was bound meanwhile."""
         with self.db.write() as tx:
             cursor = tx.execute(
-                f"INSERT INTO {self.table} (key, actor, request, created_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (key, actor) DO NOTHING",
-                (key, actor, fingerprint, format_time(datetime.now(UTC))),
+                f"INSERT INTO {self.table} (key, actor, request, status, body, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key, actor) DO NOTHING",
+                (
+                    key,
+                    actor,
+                    fingerprint,
+                    response.status_code,
+                    bytes(response.body).decode(),
+                    datetime.now(UTC).isoformat(),
+                ),
             )
             return bool(getattr(cursor, "rowcount", 0) == 1)
 
-    def _complete(self, key: str, actor: str, response: JSONResponse) -> None:
-        with self.db.write() as tx:
-            tx.execute(
-                f"UPDATE {self.table} SET status = ?, body = ? WHERE key = ? AND actor = ?",
-                (response.status_code, bytes(response.body).decode(), key, actor),
+    # -- answers -----------------------------------------------------------------------------
+
+    def _replay(self, row: KeyRow, fingerprint: str, key: str, actor: str) -> JSONResponse:
+        if row.fingerprint != fingerprint:
+            raise Problem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used for a different request",
+                field="Idempotency-Key",
             )
+        if row.status is not None and row.body is not None:
+            status, payload = row.status, json.loads(row.body)
+        else:
+            status, payload = 201, self._rebuilt(row)
+            self._store_answer(key, actor, JSONResponse(payload, status_code=status))
+        media = "application/problem+json" if status >= 400 else "application/json"
+        return JSONResponse(
+            payload,
+            status_code=status,
+            media_type=media,
+            headers={"Idempotent-Replayed": "true"},
+        )
 
-    def _release(self, key: str, actor: str) -> None:
-        with self.db.write() as tx:
-            tx.execute(f"DELETE FROM {self.table} WHERE key = ? AND actor = ?", (key, actor))
-
-    def _replay(self, key: str, actor: str, fingerprint: str) -> JSONResponse:
-        deadline = time.monotonic() + WAIT
-        while True:
-            with self.db.read() as tx:
-                row = tx.execute(
-                    f"SELECT request, status, body FROM {self.table} WHERE key = ? AND actor = ?",
-                    (key, actor),
-                ).fetchone()
-            if row is None:
-                raise Problem(
-                    409,
-                    "conflict",
-                    "Retry",
-                    "the first request with this Idempotency-Key failed; send it again",
-                )
-            if row[0] != fingerprint:
-                raise Problem(
-                    422,
-                    "idempotency-key-reused",
-                    "Idempotency-Key reused",
-                    "this Idempotency-Key was used for a different request",
-                    field="Idempotency-Key",
-                )
-            if row[1] is not None:
-                media = "application/problem+json" if row[1] >= 400 else "application/json"
-                return JSONResponse(
-                    json.loads(row[2]),
-                    status_code=row[1],
-                    media_type=media,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-            if time.monotonic() > deadline:
-                raise Problem(
-                    409,
-                    "conflict",
-                    "In progress",
-                    "a request with this Idempotency-Key is still being processed",
-                )
-            time.sleep(0.02)
+    def _rebuilt(self, row: KeyRow) -> dict[str, object]:
+        """The answer of a command committed under the key whose answer was never stored
+        (its process died in between): its id, and its events' positions, read now."""
+        positions, projected = self.rebuild(row.notifications)
+        return {"id": row.receipt, "positions": positions, "projected": projected}
 
 
-def _respond(handler: Callable[[], tuple[int, object]]) -> JSONResponse:
+PASSING = {BASE + "conflict", BASE + "personal-data-unavailable"}
+
+
+def _passing_refusal(response: JSONResponse) -> bool:
+    """A refusal that the same request may well get past later, so it is not stored and a
+    retry with the same key runs the command again: another change to the same record
+    committed first, or the person's data key is not restored here yet."""
+    if response.status_code != 409:
+        return False
+    try:
+        kind = json.loads(bytes(response.body)).get("type", "")
+    except ValueError:
+        return False
+    return kind in PASSING
+
+
+def _forget_old_claims(db: Database) -> None:
+    """Earlier versions kept keys in `ledger_idempotency`, claimed before the command ran: carry
+    over the answered ones; an unanswered claim bound nothing and is dropped."""
+    old, new = db.table("ledger_idempotency"), db.table(request_keys.TABLE)
+    with db.ddl() as tx:
+        if db.postgres:
+            (exists,) = tx.execute("SELECT to_regclass(?) IS NOT NULL", (old,)).fetchone()
+        else:
+            exists = tx.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                ("ledger_idempotency",),
+            ).fetchone()
+        if not exists:
+            return
+        tx.execute(
+            f"INSERT INTO {new} (key, actor, request, status, body, created_at)"
+            f" SELECT key, actor, request, status, body, created_at FROM {old}"
+            " WHERE status IS NOT NULL ON CONFLICT (key, actor) DO NOTHING"
+        )
+        tx.execute(f"DROP TABLE {old}")
+
+
+def _respond(handler: Handler, retry_after: int) -> JSONResponse:
     try:
         status, payload = handler()
     except Exception as exc:  # domain errors become problem details, and are replayed as such
-        response = to_response(exc)
+        response = to_response(exc, retry_after)
         if response.status_code >= 500:
             log.exception("command failed")
         return response

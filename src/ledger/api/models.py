@@ -401,6 +401,11 @@ class VerifyAnswer(BaseModel):
     until: str | None
     reason: str | None
     holder: str | None = Field(description="the holder's name, unless hidden or erased")
+    holder_name_state: Literal["shown", "withheld", "not-available-here"] | None = Field(
+        None,
+        description="why `holder` is null: `withheld` (hidden or erased, not told apart) or"
+        " `not-available-here` (a ledger restored without the holder's data key)",
+    )
     valid_from: str | None
     valid_until: str | None
     scope: Scope | None

@@ -132,6 +132,8 @@ def holder_html(answer: Mapping[str, Any], _: Gettext) -> str:
     holder = answer.get("holder")
     if holder:
         return show(str(holder))
+    if answer.get("holder_name_state") == "not-available-here":  # restored without data keys
+        return escape(_("The holder (name not available here)"), quote=False)
     return escape(_("The holder (name not shown at their request)"), quote=False)
 
 

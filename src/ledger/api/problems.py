@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ledger.api import availability
+from ledger.config import Settings
 from ledger.domain.errors import (
     BatchRefused,
     Conflict,
@@ -20,10 +26,13 @@ from ledger.domain.errors import (
 )
 from ledger.integrity.errors import IntegrityError
 from ledger.log.public import LogRequestError
+from ledger.store.person_keys import PersonalDataUnavailable
 from ledger.views.queries import QueryError
 
 PROBLEM_JSON = "application/problem+json"
 BASE = "https://ledger.efce.example/problems/"
+RETRY_AFTER_S = 2
+log = logging.getLogger("ledger.api")
 
 
 class Problem(Exception):
@@ -40,8 +49,19 @@ class Problem(Exception):
 def expected_errors() -> tuple[type[Exception], ...]:
     """The errors answered as problem details by the exception middleware. Registering their
     handlers by class, not only through the catch-all for `Exception`, keeps them off the
-    server-error path, which logs them as crashes and closes the client's connection."""
-    return (Problem, DomainError, QueryError, LogRequestError, IntegrityError)
+    server-error path, which logs them as crashes and closes the client's connection. The
+    database drivers' errors are among them: most mean the database is away (503)."""
+    return (
+        Problem,
+        DomainError,
+        QueryError,
+        LogRequestError,
+        IntegrityError,
+        PersistenceError,
+        psycopg.Error,
+        sqlite3.Error,
+        OSError,
+    )
 
 
 def problem_response(
@@ -82,8 +102,22 @@ def batch_refused(exc: BatchRefused) -> JSONResponse:
     )
 
 
-def to_response(exc: Exception) -> JSONResponse:
-    """The problem response for any error the API lets through."""
+def unavailable(cause: str, retry_after: int = RETRY_AFTER_S) -> JSONResponse:
+    """503: the database is away (or full, or read-only); the request may be sent again, a
+    command with the same Idempotency-Key (it may have been written before the failure)."""
+    return problem_response(
+        503,
+        "unavailable",
+        "Service unavailable",
+        f"{availability.DETAILS[cause]}; send the request again later",
+        headers={"Retry-After": str(retry_after)},
+        cause=cause,
+    )
+
+
+def to_response(exc: Exception, retry_after: int = RETRY_AFTER_S) -> JSONResponse:
+    """The problem response for any error the API lets through. A 5xx is the caller's to log
+    (with the traceback); a 503 is never worth storing for a replay."""
     if isinstance(exc, BatchRefused):
         return batch_refused(exc)
     if isinstance(exc, PossibleDuplicate):
@@ -116,15 +150,42 @@ def to_response(exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, NotFound):
         return problem_response(404, "not-found", f"No such {exc.kind}", str(exc))
+    if isinstance(exc, PersonalDataUnavailable):
+        return problem_response(
+            409,
+            "personal-data-unavailable",
+            "Personal data not available here",
+            str(exc),
+            person_id=exc.person,
+        )
     if isinstance(exc, Conflict):
         return problem_response(409, "conflict", "Conflict", str(exc))
     if isinstance(exc, IntegrityError):
         return problem_response(500, "integrity-failure", "Stored data does not verify", str(exc))
+    cause = availability.unavailable_cause(exc)
+    if cause is not None:
+        availability.TRACKER.failed(cause)
+        return unavailable(cause, retry_after)
     return problem_response(500, "internal", "Internal error", "the request could not be completed")
 
 
-async def handle_exception(_: Request, exc: Exception) -> JSONResponse:
-    return to_response(exc)
+async def handle_exception(request: Request, exc: Exception) -> JSONResponse:
+    response = to_response(exc, _retry_after(request))
+    if response.status_code >= 500:
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        cause = availability.unavailable_cause(exc)
+        log.error(
+            "request failed" if cause is None else f"request failed: {cause}",
+            exc_info=exc,
+            extra={"method": request.method, "route": route, "status": response.status_code},
+        )
+    return response
+
+
+def _retry_after(request: Request) -> int:
+    state = getattr(request.app.state, "ledger", None)
+    settings = getattr(getattr(state, "runtime", None), "settings", None)
+    return settings.retry_after_s if isinstance(settings, Settings) else RETRY_AFTER_S
 
 
 async def handle_validation(_: Request, exc: Exception) -> JSONResponse:

@@ -194,10 +194,13 @@ def certificate_pdf(
     *,
     produced: datetime,
     language: str = DEFAULT,
+    name_unavailable: bool = False,
 ) -> bytes:
     """The certificate as it stands at `produced` (a UTC time: its date decides the status),
     in `language`; `fingerprint` is the ledger's trust root fingerprint, printed so that a
-    reader can compare it with the one the Foundation publishes."""
+    reader can compare it with the one the Foundation publishes. Without `holder`, the holder
+    is named as such, and said to be not available here when `name_unavailable` (a ledger
+    restored without its data keys)."""
     _ = translation(language, "pdf").gettext
     produced = produced.astimezone(UTC) if produced.tzinfo else produced
     status = status_on(facts, produced.date())
@@ -226,15 +229,19 @@ def certificate_pdf(
     pdf.ln(4)
     page.font(13)
     pdf.cell(0, 8, text(_("awarded to")), align="C", new_x="LMARGIN", new_y="NEXT")
-    page.fit(holder or _("the holder of this certificate"), 170, 22)
-    pdf.cell(
-        0,
-        13,
-        text(holder or _("the holder of this certificate")),
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    awarded = holder or _("the holder of this certificate")
+    page.fit(awarded, 170, 22)
+    pdf.cell(0, 13, text(awarded), align="C", new_x="LMARGIN", new_y="NEXT")
+    if holder is None and name_unavailable:
+        page.font(11)
+        pdf.cell(
+            0,
+            6,
+            text(_("(name not available here: this copy of the ledger does not hold it)")),
+            align="C",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     page.font(11)
     pdf.ln(3)
     pdf.set_x(25)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ledger.credentials.holder import Holder, public_holder
 from ledger.credentials.issuer import Issuer
 from ledger.credentials.status_entries import (
     MESSAGE,
@@ -17,7 +18,6 @@ from ledger.credentials.status_entries import (
     suspended_bit,
 )
 from ledger.credentials.status_list import Bitstring
-from ledger.domain.errors import DomainError
 from ledger.runtime import Runtime
 from projections.facts import status_on
 
@@ -31,20 +31,18 @@ class Credentials:
     def issuer(self) -> Issuer:
         return Issuer(self.runtime.settings.public_url, self.runtime.store.signing.keyring)
 
-    def holder_name(self, person_id: str) -> str | None:
-        try:
-            person = self.runtime.service.person(person_id)
-        except DomainError:
-            return None
-        return None if person.erased or person.name_hidden else person.name
+    def holder(self, person_id: str) -> Holder:
+        return public_holder(self.runtime.service, person_id)
 
     def credential(self, certificate_id: str) -> dict[str, Any] | None:
         facts = self.runtime.queries.certificate_facts(certificate_id)
         if facts is None:
             return None
         now = self.runtime.clock.now()
+        # Without the holder's name when it is not shown (the schema allows it): never with a
+        # stand-in for it, which a verifier would take for the name.
         unsigned = self.issuer.credential(
-            facts, self.holder_name(facts["holder"]), self.entries.entry(certificate_id)
+            facts, self.holder(facts["holder"]).name, self.entries.entry(certificate_id)
         )
         return self.issuer.sign(unsigned, self.runtime.store.signing.signer_at(now), now)
 

@@ -36,3 +36,10 @@ class PersonalText(str):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         return self
+
+
+NOT_AVAILABLE_HERE = "[not available here]"
+"""What a personal field reads as when this ledger holds no data key for its person: a ledger
+restored from an auditor bundle (which never carries data keys) verifies every record, but
+cannot decrypt personal data until the data-key backup is restored. Unlike `[erased]`, the
+data still exists elsewhere."""

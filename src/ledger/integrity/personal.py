@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -63,3 +64,10 @@ def unwrap_key(kek: bytes, wrapped: bytes, person: str) -> bytes:
         return AESGCM(kek).decrypt(wrapped[:12], wrapped[12:], person.encode("utf-8"))
     except InvalidTag as exc:
         raise DecryptionError(f"the data key of person {person} does not unwrap") from exc
+
+
+def kek_fingerprint(kek: bytes) -> str:
+    """A name for the key-encryption key that reveals nothing of it: SHA-256 over a label and
+    the key (a data-key backup records it, so a restore can tell it is the same KEK)."""
+    digest = hashlib.sha256(b"ledger person-kek fingerprint\x00" + kek).hexdigest()
+    return f"sha256:{digest[:32]}"

@@ -17,6 +17,7 @@ from uuid import UUID
 from ledger.db import Database
 from ledger.domain.errors import NotFound
 from ledger.domain.person import Person, PersonalDataErased, PersonRegistered
+from ledger.domain.values import NOT_AVAILABLE_HERE
 from ledger.integrity.errors import IntegrityError
 from ledger.search.directory import BlindDirectory
 
@@ -55,8 +56,12 @@ class PeopleIndexer:
             log.warning(
                 "%d people not indexed: their records cannot be read", len(registered) - len(found)
             )
+        # People whose data keys this ledger does not hold (restored from a bundle) are indexed
+        # once the data-key backup is restored (`ledger keys restore-data-keys` rebuilds this).
         self.directory.add_many(
-            (str(p.id), p.name, p.email, p.organisation) for p in found if not p.erased
+            (str(p.id), p.name, p.email, p.organisation)
+            for p in found
+            if not p.erased and p.name != NOT_AVAILABLE_HERE
         )
         for person_id in erased:
             self.directory.remove(person_id)

@@ -15,9 +15,11 @@ from eventsourcing.application import (
     Application,
     LRUCache,
     ProcessingEvent,
+    Repository,
 )
 from eventsourcing.persistence import EventStore, IntegrityError, Mapper, Recording
 
+from ledger import request_keys
 from ledger.config import Settings, parse_database_url
 from ledger.db import schema_lock
 from ledger.domain.errors import Conflict, NotFound
@@ -27,6 +29,8 @@ from ledger.store.event_store import ChainedEventStore
 from ledger.store.key_history import ensure_key_history, read_history
 from ledger.store.mapper import SigningMapper
 from ledger.store.person_keys import PersonKeys, PostgresPersonKeys, SQLitePersonKeys
+from ledger.store.recorders import recorder_topic
+from ledger.store.repository import LockedCopyRepository
 from ledger.store.signing import Signing
 
 APPLICATION_NAME = "Ledger"
@@ -42,6 +46,18 @@ class LedgerApplication(Application[UUID]):
         self._person_keys = person_keys
         self._verify_all = verify_all
         super().__init__(env)
+
+    def construct_repository(self) -> Repository[UUID]:
+        made = super().construct_repository()
+        cache = made.cache
+        return LockedCopyRepository(
+            event_store=made.event_store,
+            snapshot_store=made.snapshot_store,
+            cache_maxsize=cache.maxsize if isinstance(cache, LRUCache) else None,
+            fastforward=made.fastforward,
+            fastforward_skipping=made.fastforward_skipping,
+            deepcopy_from_cache=made.deepcopy_from_cache,
+        )
 
     def construct_mapper(self) -> Mapper[UUID]:
         return SigningMapper(self._signing, self._person_keys)
@@ -91,15 +107,22 @@ class Store:
             self.app.repository.cache = LRUCache(maxsize=cache.maxsize)
 
     def save(self, *aggregates: Any) -> list[int]:
+        """Save atomically; under a request's Idempotency-Key, bind the key to these events in
+        the same transaction (ledger.store.recorders)."""
+        binding = request_keys.current()
+        extra = {} if binding is None else {"request_key": binding}
         try:
-            recordings = self.app.save(*aggregates)
+            recordings = self.app.save(*aggregates, **extra)
         except IntegrityError as exc:
             raise Conflict(
                 "another change to the same record was saved first; reload and retry"
             ) from exc
         except DecryptionError as exc:  # free text about an erased person
             raise Conflict(str(exc)) from exc
-        return [r.notification.id for r in recordings]
+        ids = [r.notification.id for r in recordings]
+        if binding is not None:
+            binding.positions.extend(ids)
+        return ids
 
     @property
     def signing(self) -> Signing:
@@ -118,7 +141,8 @@ CACHE_ENV = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": 
 
 
 def backend_env(settings: Settings) -> dict[str, str]:
-    return {**CACHE_ENV, **_backend_env(settings)}
+    recorder = {"APPLICATION_RECORDER_TOPIC": recorder_topic(settings.database_url is not None)}
+    return {**CACHE_ENV, **recorder, **_backend_env(settings)}
 
 
 def _backend_env(settings: Settings) -> dict[str, str]:
@@ -140,6 +164,14 @@ def _backend_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        # During an outage nothing waits longer than db_timeout_s: the library's "connect
+        # timeout" is how long a request waits for a pooled connection, its lock timeout how
+        # long an insert waits for the table lock that orders notifications.
+        "POSTGRES_CONNECT_TIMEOUT": str(settings.db_timeout_s),
+        "POSTGRES_LOCK_TIMEOUT": str(settings.db_timeout_s),
+        # After a restart the pooled connections are dead: check each before handing it out
+        # rather than failing the first request on each.
+        "POSTGRES_PRE_PING": "y",
     }
     if target.schema:
         env["POSTGRES_SCHEMA"] = target.schema

@@ -10,6 +10,11 @@ field of another stream (a revocation reason, appeal grounds) is free text about
 event carries it as a `PersonalText` naming that person, and the encrypted object names them in
 a `person` member, so that erasing them shreds it. Records written before free text was
 encrypted hold it as a plain string, which is read as it is (docs/ledger-format.md section 6).
+
+A ledger restored without its data keys reads personal fields as `[not available here]`: the
+records verify (signatures are over the ciphertext), only their personal data cannot be read.
+A data key is made only when a person is registered, never for a person already recorded, so
+that a restored person's later records stay readable once the data-key backup is restored.
 """
 
 from __future__ import annotations
@@ -23,14 +28,14 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
 from ledger.domain.base import CREATED_BY
-from ledger.domain.person import ERASED
+from ledger.domain.person import ERASED, PersonRegistered
 from ledger.domain.registry import EVENT_TYPES
-from ledger.domain.values import PersonalText
+from ledger.domain.values import NOT_AVAILABLE_HERE, PersonalText
 from ledger.integrity.errors import DecryptionError, KeyringError, RecordIntegrityError
 from ledger.integrity.personal import associated_data, decrypt_field, encrypt_field, is_encrypted
 from ledger.integrity.record import Record, SignedRecord, open_record, seal
 from ledger.store.codec import CodecError, decode_payload, encode_payload
-from ledger.store.person_keys import PersonKeys
+from ledger.store.person_keys import PersonalDataUnavailable, PersonKeys
 from ledger.store.signing import Signing
 
 
@@ -91,7 +96,7 @@ class SigningMapper(Mapper[UUID]):
             person, named = value.person, True
         else:
             raise TypeError(f"{type_name}.{name} is free text about a person: give a PersonalText")
-        key = self.person_keys.key_for(person, create=not named)
+        key = self.person_keys.key_for(person, create=type_name == PersonRegistered.TOPIC)
         if key is None:
             raise DecryptionError(f"person {person} is erased: no personal data may be added")
         aad = associated_data(self.signing.origin, stream, version, type_name, name)
@@ -103,7 +108,8 @@ class SigningMapper(Mapper[UUID]):
     def reveal(self, stream: str, version: int, type_name: str, name: str, value: Any) -> str:
         """The plain text of personal field `name` of the record at (`stream`, `version`), as a
         projection copied it from the payload: decrypted, `[erased]` once its person is erased,
-        or a legacy plain string as it stands."""
+        `[not available here]` when this ledger holds no key for them, or a legacy plain string
+        as it stands."""
         record = Record(
             origin=self.signing.origin,
             stream=stream,
@@ -181,6 +187,9 @@ class SigningMapper(Mapper[UUID]):
                 )
             try:
                 key = self.person_keys.key_for(person)
+            except PersonalDataUnavailable:
+                plain[name] = NOT_AVAILABLE_HERE  # restored without data keys: not tampering
+                continue
             except DecryptionError as exc:
                 raise RecordIntegrityError(record.stream, record.version, str(exc)) from exc
             if key is None:

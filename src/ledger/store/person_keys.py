@@ -4,6 +4,10 @@ Erasure overwrites the wrapped key with nothing and records when; the rows of th
 are untouched, so every signature and chain link still verifies while the personal fields can
 no longer be read. SQLite keeps the keys in their own file with `secure_delete` on and the
 WAL truncated after an erasure; PostgreSQL keeps them in their own table, vacuumed after one.
+
+A ledger restored from an auditor bundle holds no data keys (bundles never carry them): its
+people's personal fields are "not available here" until the data-key backup is restored
+(`ledger keys restore-data-keys`), which inserts the wrapped keys it lacks.
 """
 
 from __future__ import annotations
@@ -12,29 +16,54 @@ import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from ledger.domain.errors import Conflict
 from ledger.integrity.errors import DecryptionError
-from ledger.integrity.personal import unwrap_key, wrap_key
+from ledger.integrity.personal import kek_fingerprint, unwrap_key, wrap_key
+
+RESTORE_HINT = (
+    "restore the data-key backup with `ledger keys restore-data-keys FILE` (with this"
+    " ledger's key-encryption key in place), then try again"
+)
+
+
+class PersonalDataUnavailable(Conflict):
+    """This ledger holds no data key for `person`: it was restored without its data keys, so
+    the person's records verify but their personal data can be neither read nor added."""
+
+    def __init__(self, person: str) -> None:
+        self.person = person
+        super().__init__(
+            f"the personal data of person {person} is not available in this ledger (it was"
+            f" restored without its data keys): {RESTORE_HINT}"
+        )
 
 
 class PersonKeys(ABC):
     """Contract: `key_for` returns the data key, None once erased, and raises
-    `DecryptionError` when there never was a key (a store that lost its keys)."""
+    `PersonalDataUnavailable` when this store holds none (a ledger restored without its data
+    keys); `DecryptionError` when a held key does not unwrap under this store's KEK."""
 
     def __init__(self, kek: bytes) -> None:
         self._kek = kek
+
+    @property
+    def kek_fingerprint(self) -> str:
+        """Names the key-encryption key without revealing it (data-key backups carry it)."""
+        return kek_fingerprint(self._kek)
 
     def key_for(self, person: str, *, create: bool = False) -> bytes | None:
         found, wrapped = self._load(person)
         if found:
             return None if wrapped is None else unwrap_key(self._kek, wrapped, person)
         if not create:
-            raise DecryptionError(f"no data key was ever made for person {person}")
+            raise PersonalDataUnavailable(person)
         key = os.urandom(32)
         self._insert(person, wrap_key(self._kek, key, person))
         found, wrapped = self._load(person)  # another writer may have won the race
@@ -46,11 +75,48 @@ class PersonKeys(ABC):
         found, wrapped = self._load(person)
         return found and wrapped is None
 
+    def check_wrapped(self, person: str, wrapped: bytes) -> None:
+        """Raise `DecryptionError` unless `wrapped` unwraps under this store's KEK for
+        `person` (a wrapped key is bound to its person id)."""
+        unwrap_key(self._kek, wrapped, person)
+
+    def held(self, batch: int = 1000) -> Iterator[list[tuple[str, bytes]]]:
+        """Every data key still held, wrapped, in batches ordered by person id."""
+        after = ""
+        while rows := self._held_after(after, batch):
+            yield rows
+            after = rows[-1][0]
+
+    def restore(self, entries: Sequence[tuple[str, bytes]]) -> tuple[int, set[str]]:
+        """Insert the wrapped keys of people this store has no row for. A row already there
+        wins, erased (no key) or not, whatever the order of a concurrent erasure. Returns
+        how many were inserted and the people whose row was erased already."""
+        present = self._present([person for person, _ in entries])
+        erased = {person for person, holds in present.items() if not holds}
+        inserted = self._insert_many([entry for entry in entries if entry[0] not in present])
+        return inserted, erased
+
     @abstractmethod
     def _load(self, person: str) -> tuple[bool, bytes | None]: ...
 
     @abstractmethod
-    def _insert(self, person: str, wrapped: bytes) -> None: ...
+    def _insert(self, person: str, wrapped: bytes) -> int:
+        """Insert unless a row exists; 1 if inserted, else 0."""
+
+    @abstractmethod
+    def _insert_many(self, entries: Sequence[tuple[str, bytes]]) -> int:
+        """`_insert` each, in one transaction; how many were inserted."""
+
+    @abstractmethod
+    def count_held(self) -> int:
+        """How many data keys are held (erased people not counted)."""
+
+    @abstractmethod
+    def _held_after(self, person: str, limit: int) -> list[tuple[str, bytes]]: ...
+
+    @abstractmethod
+    def _present(self, people: Sequence[str]) -> dict[str, bool]:
+        """Of `people`, those with a row, and whether it still holds a key."""
 
     @abstractmethod
     def destroy(self, person: str) -> None:
@@ -95,11 +161,63 @@ class SQLitePersonKeys(PersonKeys):
         )
         return (False, None) if row is None else (True, row[0])
 
-    def _insert(self, person: str, wrapped: bytes) -> None:
-        self._connect().execute(
+    def _insert(self, person: str, wrapped: bytes) -> int:
+        cursor = self._connect().execute(
             "INSERT OR IGNORE INTO person_keys (person, wrapped, created_at) VALUES (?, ?, ?)",
             (person, wrapped, datetime.now(UTC).isoformat()),
         )
+        return int(cursor.rowcount)
+
+    def _insert_many(self, entries: Sequence[tuple[str, bytes]]) -> int:
+        conn = self._connect()
+        created_at = datetime.now(UTC).isoformat()
+        inserted = 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for person, wrapped in entries:
+                inserted += conn.execute(
+                    "INSERT OR IGNORE INTO person_keys (person, wrapped, created_at)"
+                    " VALUES (?, ?, ?)",
+                    (person, wrapped, created_at),
+                ).rowcount
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return inserted
+
+    def count_held(self) -> int:
+        row = (
+            self._connect()
+            .execute("SELECT count(*) FROM person_keys WHERE wrapped IS NOT NULL")
+            .fetchone()
+        )
+        return int(row[0])
+
+    def _held_after(self, person: str, limit: int) -> list[tuple[str, bytes]]:
+        rows = (
+            self._connect()
+            .execute(
+                "SELECT person, wrapped FROM person_keys"
+                " WHERE wrapped IS NOT NULL AND person > ? ORDER BY person LIMIT ?",
+                (person, limit),
+            )
+            .fetchall()
+        )
+        return [(str(p), bytes(w)) for p, w in rows]
+
+    def _present(self, people: Sequence[str]) -> dict[str, bool]:
+        found: dict[str, bool] = {}
+        conn = self._connect()
+        for start in range(0, len(people), 500):  # within SQLite's limit of bound parameters
+            chunk = people[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for person, holds in conn.execute(
+                f"SELECT person, wrapped IS NOT NULL FROM person_keys WHERE person IN ({marks})",
+                chunk,
+            ):
+                found[str(person)] = bool(holds)
+        return found
 
     def close(self) -> None:
         with self._lock:
@@ -147,14 +265,55 @@ class PostgresPersonKeys(PersonKeys):
             ).fetchone()
         return (False, None) if row is None else (True, row[0])
 
-    def _insert(self, person: str, wrapped: bytes) -> None:
+    def _insert(self, person: str, wrapped: bytes) -> int:
         with self._pool.connection() as conn:
-            conn.execute(
+            cursor = conn.execute(
                 psycopg.sql.SQL(
                     "INSERT INTO {} (person, wrapped) VALUES (%s, %s) ON CONFLICT DO NOTHING"
                 ).format(self._table),
                 (person, wrapped),
             )
+            return cursor.rowcount
+
+    def _insert_many(self, entries: Sequence[tuple[str, bytes]]) -> int:
+        query = psycopg.sql.SQL(
+            "INSERT INTO {} (person, wrapped) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+        ).format(self._table)
+        inserted = 0
+        with self._pool.connection() as conn, conn.transaction():
+            for person, wrapped in entries:
+                inserted += conn.execute(query, (person, wrapped)).rowcount
+        return inserted
+
+    def count_held(self) -> int:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                psycopg.sql.SQL("SELECT count(*) FROM {} WHERE wrapped IS NOT NULL").format(
+                    self._table
+                )
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _held_after(self, person: str, limit: int) -> list[tuple[str, bytes]]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                psycopg.sql.SQL(
+                    "SELECT person, wrapped FROM {} WHERE wrapped IS NOT NULL"
+                    ' AND person COLLATE "C" > %s ORDER BY person COLLATE "C" LIMIT %s'
+                ).format(self._table),
+                (person, limit),
+            ).fetchall()
+        return [(str(p), bytes(w)) for p, w in rows]
+
+    def _present(self, people: Sequence[str]) -> dict[str, bool]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                psycopg.sql.SQL(
+                    "SELECT person, wrapped IS NOT NULL FROM {} WHERE person = ANY(%s)"
+                ).format(self._table),
+                (list(people),),
+            ).fetchall()
+        return {str(person): bool(holds) for person, holds in rows}
 
     def destroy(self, person: str) -> None:
         with self._pool.connection() as conn:

@@ -88,9 +88,17 @@ def credential_pdf(certificate_id: str, request: Request, app: State) -> Respons
         if facts is None:
             raise _unknown(normal)
         url = f"{app.runtime.settings.public_url}/verify/{normal}"
-        holder = _credentials(app).holder_name(facts["holder"])
+        holder = _credentials(app).holder(facts["holder"])
         fingerprint = app.runtime.trust_root().short_fingerprint
-        return certificate_pdf(facts, holder, url, fingerprint, produced=now, language=language)
+        return certificate_pdf(
+            facts,
+            holder.name,
+            url,
+            fingerprint,
+            produced=now,
+            language=language,
+            name_unavailable=holder.unavailable,
+        )
 
     # One render per language (six, a bounded metric label), log state and day: the status
     # printed on it is the status of the day it is produced.

@@ -18,6 +18,7 @@ from ledger.api.display import show
 from ledger.api.page import KINDS, page
 from ledger.api.routes.commands import PROBLEMS
 from ledger.api.routes.lists import CSV, csv_response
+from ledger.credentials.holder import public_holder
 from ledger.runtime import Runtime
 
 router = APIRouter(tags=["verification"], responses=PROBLEMS)
@@ -32,8 +33,7 @@ def register_entries(
     for item in listed:
         name = None
         if not item["name_hidden"]:
-            person = runtime.service.person(item["holder"])
-            name = None if person.erased else person.name
+            name = public_holder(runtime.service, item["holder"]).name
         entries.append(
             {
                 "certificate_id": item["certificate_id"],

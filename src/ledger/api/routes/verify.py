@@ -18,6 +18,7 @@ from ledger.api.models import VerifyAnswer
 from ledger.api.page import View, unknown_page, verification_page
 from ledger.api.problems import problem_response
 from ledger.api.routes.queries import AsOf, KnownAt
+from ledger.credentials.holder import public_holder
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import DomainError
 from ledger.runtime import Runtime
@@ -47,6 +48,7 @@ def verify_answer(
         "known_at": known_at,
         "kind": None,
         "holder": None,
+        "holder_name_state": None,
         "valid_from": None,
         "valid_until": None,
         "scope": None,
@@ -55,24 +57,18 @@ def verify_answer(
     }
     if facts is None:
         return answer
+    holder = public_holder(runtime.service, facts["holder"])
     answer.update(
         kind=facts["kind"],
         valid_from=facts["valid_from"],
         valid_until=facts["valid_until"],
         scope=facts["scope"],
-        holder=_holder(runtime, facts["holder"]),
+        holder=holder.name,
+        holder_name_state=holder.state,
         evidence=_evidence(facts, known_at),
         log=_proof(runtime, facts["events"][0][1]),
     )
     return answer
-
-
-def _holder(runtime: Runtime, person_id: str) -> str | None:
-    try:
-        person = runtime.service.person(person_id)
-    except DomainError:
-        return None
-    return None if person.erased or person.name_hidden else person.name
 
 
 def _evidence(facts: dict[str, Any], known_at: int | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,179 @@
+"""The event recorders: the library's, plus the command's Idempotency-Key in the same
+transaction as its events.
+
+`Store.save` passes the request's `KeyBinding` (ledger.request_keys) to the recorder. Its row —
+key, actor, the request's fingerprint, the receipt's id and the events' notification ids — is
+written after the events and before the commit, so both commit or neither does. A second
+attempt with the same key fails on the row's primary key and rolls back its events; the HTTP
+layer then answers from the row. The answer itself is stored by that layer after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from ledger import faults
+from ledger.request_keys import TABLE, KeyBinding
+
+RECONNECT_TIMEOUT_S = 5.0
+COLUMNS = (
+    "(key TEXT NOT NULL, actor TEXT NOT NULL, request TEXT NOT NULL,"
+    " receipt TEXT NOT NULL DEFAULT '', notifications TEXT NOT NULL DEFAULT '[]',"
+    " status INTEGER, body TEXT, created_at TEXT NOT NULL, PRIMARY KEY (key, actor))"
+)
+INSERT = (
+    "INSERT INTO {table} (key, actor, request, receipt, notifications, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+UPDATE = "UPDATE {table} SET notifications = ?, receipt = ? WHERE key = ? AND actor = ?"
+
+
+def _key_row(binding: KeyBinding, ids: Sequence[int]) -> tuple[str, tuple[Any, ...]]:
+    """The statement (with `{table}` and `?`) binding `ids` to the key: an insert for its first
+    save, an update adding the ids of a later save of the same command."""
+    every = json.dumps([*binding.positions, *ids])
+    if binding.written:
+        return UPDATE, (every, binding.receipt_id, binding.key, binding.actor)
+    now = datetime.now(UTC).isoformat()
+    return INSERT, (
+        binding.key,
+        binding.actor,
+        binding.fingerprint,
+        binding.receipt_id,
+        every,
+        now,
+    )
+
+
+def _binding(kwargs: dict[str, Any]) -> KeyBinding | None:
+    found = kwargs.get("request_key")
+    return found if isinstance(found, KeyBinding) else None
+
+
+class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {TABLE} {COLUMNS}",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        binding = _binding(kwargs)
+        if binding is not None and ids:
+            statement, params = _key_row(binding, ids)
+            c.execute(statement.format(table=TABLE), params)
+            faults.reach("events-written")
+        return ids
+
+
+def _once(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The library's method without its retry loop (see `PostgresLedgerRecorder`)."""
+    return getattr(method, "__wrapped__", method)  # type: ignore[no-any-return]
+
+
+class PostgresLedgerRecorder(PostgresApplicationRecorder):
+    """The library retries a failed call ten times, 0.2 s apart, each waiting up to the
+    connect timeout for a connection: during an outage a request would hang for about a minute,
+    and a retried insert whose first commit did go through was a duplicate waiting to happen.
+    Here each call is made once: the request fails within the timeout, is answered 503, and
+    the client retries with its Idempotency-Key. Pooled connections are checked before use
+    (pre-ping), so a restart of the database costs no failed request."""
+
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        pool = datastore.pool
+        # A failed connection is retried with a doubling pause; giving up after a few seconds
+        # lets the next request start afresh, so the pool is back soon after the database.
+        pool.reconnect_timeout = RECONNECT_TIMEOUT_S
+        given = pool.kwargs if isinstance(pool.kwargs, dict) else {}
+        pool.kwargs = {**given, "connect_timeout": max(2, _timeout(datastore))}
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {schema}.{table} " + COLUMNS).format(
+                schema=Identifier(datastore.schema), table=Identifier(TABLE)
+            )
+        )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        binding = _binding(kwargs)
+        if binding is not None and ids:
+            statement, params = _key_row(binding, ids)
+            table = SQL("{schema}.{table}").format(
+                schema=Identifier(self.datastore.schema), table=Identifier(TABLE)
+            )
+            query = SQL(statement.replace("?", "%s").replace("{table}", "{t}")).format(t=table)
+            # Synchronise the pipeline here, so that a key already bound fails now, inside the
+            # library's handling of insert errors, and rolls the events back with it.
+            with curs.connection.pipeline():
+                curs.execute(query, params)
+            faults.reach("events-written")
+        return ids
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids: Sequence[int] | None
+        ids = _once(PostgresApplicationRecorder.insert_events)(self, stored_events, **kwargs)
+        return ids
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        select = _once(PostgresApplicationRecorder.select_events)
+        rows: Sequence[StoredEvent] = select(
+            self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
+        return rows
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        select = _once(PostgresApplicationRecorder.select_notifications)
+        rows: Sequence[Notification] = select(
+            self, start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
+        return rows
+
+    def max_notification_id(self) -> int | None:
+        newest: int | None = _once(PostgresApplicationRecorder.max_notification_id)(self)
+        return newest
+
+
+def _timeout(datastore: PostgresDatastore) -> int:
+    """The connect timeout the datastore was given (POSTGRES_CONNECT_TIMEOUT), in seconds."""
+    return int(getattr(datastore.pool, "timeout", 5))
+
+
+def recorder_topic(postgres: bool) -> str:
+    cls = PostgresLedgerRecorder if postgres else SQLiteLedgerRecorder
+    return f"{cls.__module__}:{cls.__qualname__}"
