@@ -22,6 +22,7 @@ from ledger.runtime import open_runtime
 from ledger.store.application import backend_env
 
 HTTP_CLIENTS = 16
+IMPORT_GOAL = 0.4  # at least, against the library's recorder inserting the same rows
 REGISTRAR = Actor("registrar-bench", Role.REGISTRAR)
 
 
@@ -163,14 +164,14 @@ def import_figures(
         baseline = timed(insert)
     finally:
         app.close()
-    figure = ratio_figure(
-        f"bulk import of {records:,} records (audit, log, projections)",
-        backend,
-        rate,
-        "events/s",
-        baseline,
-        None,
-        ">= 5,000/s on PostgreSQL",
-    )
-    figure.met = rate >= 5000 if backend == "postgres" else None
-    return [figure]
+    return [
+        ratio_figure(
+            f"bulk import of {records:,} records (audit, log, projections)",
+            backend,
+            rate,
+            "events/s",
+            baseline,
+            IMPORT_GOAL,
+            f">= {IMPORT_GOAL}x the library's raw inserts of the same rows",
+        )
+    ]

@@ -18,6 +18,10 @@ class Figure:
     goal: str
     met: bool | None
     detail: str = ""
+    # The goal as a ratio to the baseline, and which way it points ("at least" or "at most");
+    # None for an informative figure or one without a baseline.
+    goal_ratio: float | None = None
+    goal_direction: str | None = None
 
 
 def ratio_figure(
@@ -29,10 +33,20 @@ def ratio_figure(
     goal: float | None,
     goal_text: str,
     detail: str = "",
+    *,
+    at_most: bool = False,
+    limit: float | None = None,
 ) -> Figure:
+    """A figure met when value / baseline is at least `goal` (at most, for times and memory);
+    with `limit`, the value must also stay under it (a ceiling in the figure's own unit)."""
     ratio = value / baseline if baseline else 0.0
-    met = None if goal is None else ratio >= goal
-    return Figure(name, backend, value, unit, baseline, ratio, goal_text, met, detail)
+    met = None if goal is None else bool(baseline) and (ratio <= goal if at_most else ratio >= goal)
+    if met is not None and limit is not None:
+        met = met and value < limit
+    direction = None if goal is None else ("at most" if at_most else "at least")
+    return Figure(
+        name, backend, value, unit, baseline, ratio, goal_text, met, detail, goal, direction
+    )
 
 
 def timed(work: Callable[[], int]) -> float:

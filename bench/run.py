@@ -32,6 +32,7 @@ from bench.figures import Figure
 from bench.places import Places
 from bench.search import search_figures
 from bench.slow_clients import slow_clients_figures
+from bench.static_tree import static_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = (
@@ -39,6 +40,7 @@ GROUPS = (
     "csv-import",
     "search",
     "slow-clients",
+    "static",
     "verification",
     "time-travel",
     "audit",
@@ -88,13 +90,13 @@ def _has_wrk() -> bool:
 
 
 def table(figures: list[Figure]) -> str:
-    out = [f"{'figure':<78}{'backend':<10}{'value':>12} {'unit':<10}{'baseline':>10}  ratio  goal"]
+    out = [f"{'figure':<78} {'backend':<10}{'value':>12} {'unit':<10}{'baseline':>10}  ratio  goal"]
     for f in figures:
         base = "-" if f.baseline is None else f"{f.baseline:,.1f}"
         ratio = "-" if f.ratio is None else f"{f.ratio:.2f}"
         mark = "" if f.met is None else ("met" if f.met else "MISSED")
         out.append(
-            f"{f.name:<78}{f.backend:<10}{f.value:>12,.1f} {f.unit:<10}{base:>10}  {ratio:>5}"
+            f"{f.name:<78} {f.backend:<10}{f.value:>12,.1f} {f.unit:<10}{base:>10}  {ratio:>5}"
             f"  {f.goal} {mark}".rstrip()
         )
         if f.detail:
@@ -150,6 +152,9 @@ def main() -> int:
                 if "slow-clients" in wanted:
                     say(f"{backend}: verification with and without slowloris connections open")
                     figures += slow_clients_figures(places, backend, args.load_seconds)
+                if "static" in wanted:
+                    say(f"{backend}: the static publication served by Caddy, and the API")
+                    figures += static_figures(places, backend, args.load_seconds)
                 if not history_figures and not wanted & {"import", "bundle"}:
                     continue
                 say(f"{backend}: filling ledgers of {args.small:,} and {args.events:,} records")

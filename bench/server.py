@@ -24,6 +24,7 @@ from ledger.domain.actors import Role
 
 ROOT = Path(__file__).resolve().parents[1]
 CONNECTIONS = 64
+WRK_TIMEOUT_S = 30  # as bench/load.py's client: wrk's own default (2 s) fails slow answers
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -58,8 +59,16 @@ class Server:
     pid: int
 
     def peak_rss_mb(self) -> float:
+        """The server's peak RSS since it started (start-up included), in MB."""
+        return self._status_mb("VmHWM")
+
+    def rss_mb(self) -> float:
+        """The server's RSS now, in MB."""
+        return self._status_mb("VmRSS")
+
+    def _status_mb(self, field: str) -> float:
         with open(f"/proc/{self.pid}/status") as status:
-            kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+            kb = next(int(line.split()[1]) for line in status if line.startswith(f"{field}:"))
         return kb / 1024
 
 
@@ -146,6 +155,8 @@ def wrk(urls: list[str], seconds: float) -> dict[str, float]:
                 f"-c{CONNECTIONS}",
                 f"-d{max(int(seconds), 1)}s",
                 "--latency",
+                "--timeout",
+                f"{WRK_TIMEOUT_S}s",  # a slow answer counts in the latencies, not as a failure
                 "-s",
                 lua.name,
                 "-H",
@@ -174,4 +185,6 @@ def wrk(urls: list[str], seconds: float) -> dict[str, float]:
             found["requests_per_second"] = float(parts[1])
         elif "Non-2xx" in line or "Socket errors" in line:
             raise RuntimeError(f"wrk: {line.strip()}")
+    if not found.get("requests_per_second"):
+        raise RuntimeError(f"wrk: no request answered in {max(int(seconds), 1)} s")
     return found

@@ -264,6 +264,17 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             report.pinned_by = f"this ledger's own, {own}"
     elif args.source is not None and args.source.startswith(("http://", "https://")):
         from ledger.audit.remote import fetch_bundle, temporary_folder
+        from ledger.audit.static_tree import StaticTree
+
+        try:
+            publication = StaticTree(args.source).is_publication()
+        except BundleError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if publication:  # `ledger publish`: tiles, no entries
+            from ledger.audit.static_cli import audit_command
+
+            return audit_command(args)
 
         with temporary_folder() as folder:  # removed on every exit, SIGTERM included
             try:
@@ -619,6 +630,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from ledger.credentials.verifier import Verdict, verify_credential
     from ledger.integrity.witness_policy import WitnessPolicyError, load_witness_policy
 
+    if args.source:  # a static publication (`ledger publish`): FILE is the certificate id
+        from ledger.audit.static_cli import verify_command
+
+        return verify_command(args)
     try:
         credential = json.loads(Path(args.file).read_text(encoding="utf-8"))
         on = date.fromisoformat(args.at) if args.at else date.today()
@@ -791,6 +806,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--bundle", help="its proof bundle (folder with proof.json, or the file)")
     check.add_argument("--did", help="a saved DID document of the issuer (without a bundle)")
     check.add_argument("--at", help="the date to check (YYYY-MM-DD, default today)")
+    check.add_argument(
+        "--from",
+        dest="source",
+        metavar="URL",
+        help="read it from a static publication (`ledger publish`); FILE is then the"
+        " certificate id",
+    )
     add_trust_arguments(check)
     add_witness_arguments(check)
     check.set_defaults(func=_cmd_verify)
@@ -834,6 +856,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ledger.cli_staff import register as register_staff  # console accounts
 
     register_staff(commands)
+    from ledger.publish.cli import register as register_publish  # static publication
+
+    register_publish(commands)
     return parser
 
 

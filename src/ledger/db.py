@@ -188,6 +188,22 @@ class Database:
         finally:
             lite.execute("ROLLBACK")
 
+    @contextmanager
+    def statement(self) -> Iterator[Tx]:
+        """For ONE read-only statement, which sees one snapshot by itself: on PostgreSQL it runs
+        without a transaction around it (one round trip instead of four); on SQLite it is a
+        read transaction as any other."""
+        if self._pool is None:
+            with self.read() as tx:
+                yield tx
+            return
+        with self._pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield Tx(conn, True)
+            finally:
+                conn.autocommit = False
+
     def secure_delete(self, on: bool) -> None:
         """SQLite: whether this thread's connection overwrites deleted rows (for personal data
         being erased); PostgreSQL has no such switch (its tables are vacuumed instead)."""

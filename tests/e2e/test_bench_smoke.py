@@ -31,6 +31,10 @@ EXPECTED = {
     "CSV import over HTTP",
     "search people (directory)",
     "search people (page with names)",
+    "static GET /verify/<id>.json (Caddy), 64 connections",
+    "static GET /verify/<id>.json p99",
+    "static GET /verify/<id>.json (Caddy) against the API",
+    "reading, leaf hashes and tree alone",
 }
 
 

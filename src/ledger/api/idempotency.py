@@ -4,6 +4,8 @@ A key is bound to a command by the event recorder, in the same transaction as th
 events (ledger.store.recorders), so after any crash or outage a key is either unused or bound to
 exactly one committed command. There is no claim and no waiting:
 
+- Commands running at once share transactions: their events and keys one
+  (ledger.store.group_commit), their answers another (ledger.api.answer_writer).
 - A retry of a committed command returns its stored answer, or, when the process died between
   the commit and storing the answer, the answer rebuilt from the receipt kept with the key (the
   command's id and its events' log positions).
@@ -28,6 +30,7 @@ from datetime import UTC, datetime
 from fastapi.responses import JSONResponse
 
 from ledger import faults, request_keys
+from ledger.api.answer_writer import AnswerWriter
 from ledger.api.problems import BASE, Problem, to_response
 from ledger.db import Database
 from ledger.request_keys import KeyBinding
@@ -52,6 +55,7 @@ class IdempotencyStore:
     def __init__(self, db: Database, rebuild: Rebuild | None = None) -> None:
         self.db = db
         self.table = db.table(request_keys.TABLE)
+        self.answers = AnswerWriter(db, self.table)
         self.rebuild = rebuild or (lambda ids: (log_positions(db, ids), False))
         _forget_old_claims(db)
 
@@ -106,16 +110,9 @@ class IdempotencyStore:
         return KeyRow(row[0], row[1], [int(n) for n in json.loads(row[2])], row[3], row[4])
 
     def _store_answer(self, key: str, actor: str, response: JSONResponse) -> None:
-        """The answer of a committed command, beside its key (kept if already stored)."""
-        try:
-            with self.db.write() as tx:
-                tx.execute(
-                    f"UPDATE {self.table} SET status = ?, body = ?"
-                    " WHERE key = ? AND actor = ? AND status IS NULL",
-                    (response.status_code, bytes(response.body).decode(), key, actor),
-                )
-        except Exception:  # the receipt is committed: a retry rebuilds the same answer
-            log.warning("the answer of a committed command was not stored", exc_info=True)
+        """The answer of a committed command, beside its key (kept if already stored), in one
+        transaction with those of concurrent requests (ledger.api.answer_writer)."""
+        self.answers.store(key, actor, response.status_code, bytes(response.body).decode())
 
     def _store_unbound(
         self, key: str, actor: str, fingerprint: str, response: JSONResponse

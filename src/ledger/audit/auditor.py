@@ -23,6 +23,7 @@ after it, and a truncation is stated first.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -32,11 +33,12 @@ from itertools import islice
 from typing import Any
 
 from ledger.audit.bundle import Bundle, BundleError, Source
+from ledger.audit.fastform import FastForm
 from ledger.audit.manifest import manifest_problems
 from ledger.integrity.errors import RecordIntegrityError
 from ledger.integrity.key_history import KEYRING_STREAM, KeyHistory, KeyHistoryError, compare
 from ledger.integrity.keyring import Keyring, PublicKey, format_time
-from ledger.integrity.merkle import node_hash, root_from_peaks
+from ledger.integrity.merkle import root_from_peaks
 from ledger.integrity.record import open_record, verify_signature
 from ledger.integrity.scan import Envelope, scan
 from ledger.integrity.trust_root import TrustRoot, TrustRootError
@@ -44,6 +46,7 @@ from ledger.log.checkpoints import CheckpointError, verify_checkpoint
 
 MAX_PROBLEMS = 1000
 DEEP_CHUNK = 4096
+BATCH = 4096  # records per batch when a source has no batches of its own
 
 
 @dataclass(frozen=True, order=True)
@@ -162,6 +165,14 @@ class _Keys:
                     else format_time(key.compromised_from).encode(),
                 )
 
+    def windows(self) -> dict[bytes, tuple[bytes, bytes]]:
+        """Each key's [from, until) as record-time strings: `problem` is None exactly inside."""
+        found = {}
+        for kid, (_, start, until, compromised) in self.keys.items():
+            ends = [end for end in (until, compromised) if end is not None]
+            found[kid] = (start, min(ends) if ends else b"\xff")
+        return found
+
     def problem(self, kid: bytes, at: bytes) -> str | None:
         entry = self.keys.get(kid)
         if entry is None:
@@ -230,9 +241,15 @@ class Auditor:
         except BundleError as exc:
             problem(0, str(exc))
             targets = {}
-        history = KeyHistory(self.keyring.origin)
         self._cut: str | None = None  # why the material's records ended early, if they did
-        report.records = self._scan_records(bundle, report, targets, problem, history)
+        from ledger.audit.parallel import parallel_scan  # large bundles on all cores
+
+        scanned = parallel_scan(self, bundle, report, targets)
+        if scanned is not None:
+            history, report.records = scanned
+        else:
+            history = KeyHistory(self.keyring.origin)
+            report.records = self._scan_records(bundle, report, targets, problem, history)
         self._check_keys(history, report, problem)
         for size, (_, label) in sorted(targets.items()):
             if size > report.records:
@@ -352,71 +369,111 @@ class Auditor:
             self._cut = reason
             problem(position, reason)
 
-        for position, (data, stored) in enumerate(_guarded(bundle.records(), cut)):
-            count = position + 1
-            leaf = sha256(b"\x00" + data).digest()
+        def check(position: int, data: bytes, stored: bytes, leaf: bytes) -> None:
+            """Every check of one record, with the reasons for people (the full path)."""
+            nonlocal introduced
             env = scan(data)
             if env is None:
                 line = f"{where(position)}: " if where is not None else ""
                 problem(position, line + _diagnose(data, stored))
                 if position == 0:
                     problem(0, "log position 0 is not the key-ring genesis")
-            else:
-                if env.stream == keyring_stream or position == 0:
-                    self._key_change(position, data, history, problem)
-                    introduced = {kid.encode() for kid in history.keys}
-                reason = _check_envelope(env, stored, origin, keys)
-                if reason is None and env.kid not in introduced:
-                    reason = history.check_signer(position, env.kid.decode(errors="replace"))
-                if reason is not None:
-                    problem(position, reason)
-                head = heads.get(env.stream)
-                if head is None:
-                    if env.version != 1 or env.prev is not None:
-                        gap(
-                            position,
-                            f"stream {_t(env.stream)} starts at version {env.version}"
-                            + ("" if env.prev is None else " with a predecessor digest"),
-                        )
-                elif env.version != head[0] + 1:
+                return
+            if env.stream == keyring_stream or position == 0:
+                self._key_change(position, data, history, problem)
+                introduced = {kid.encode() for kid in history.keys}
+            reason = _check_envelope(env, stored, origin, keys)
+            if reason is None and env.kid not in introduced:
+                reason = history.check_signer(position, env.kid.decode(errors="replace"))
+            if reason is not None:
+                problem(position, reason)
+            head = heads.get(env.stream)
+            if head is None:
+                if env.version != 1 or env.prev is not None:
                     gap(
                         position,
-                        f"stream {_t(env.stream)}: version {env.version} follows version"
-                        f" {head[0]} (log position {head[2]})",
+                        f"stream {_t(env.stream)} starts at version {env.version}"
+                        + ("" if env.prev is None else " with a predecessor digest"),
                     )
-                elif env.prev != head[1]:
-                    problem(
-                        head[2],
-                        f"stream {_t(env.stream)} version {head[0]} does not match the"
-                        f" digest that version {env.version} (log position {position}) names",
-                    )
-                heads[env.stream] = (env.version, leaf.hex().encode(), position, data)
-                if deep is not None:
-                    deep.add(position, env, data)
-            # RFC 9162 root over the leaves so far, kept as the compact range's peaks.
-            index, node = position, leaf
-            while index & 1:
-                node = node_hash(peaks.pop(), node)
-                index >>= 1
-            peaks.append(node)
-            target = targets.get(position + 1)
-            if target is not None:
-                if root_from_peaks(peaks) != target[0]:
-                    problems = report.problems
-                    if len(problems) < MAX_PROBLEMS:
-                        problems.append(
-                            Problem(
-                                last_good,
-                                f"log positions {last_good} to {position} do not reproduce the"
-                                f" signed root of {target[1]} of size {position + 1}",
-                                consequence=True,
-                                end=position,
-                            )
-                        )
+            elif env.version != head[0] + 1:
+                gap(
+                    position,
+                    f"stream {_t(env.stream)}: version {env.version} follows version"
+                    f" {head[0]} (log position {head[2]})",
+                )
+            elif env.prev != head[1]:
+                problem(
+                    head[2],
+                    f"stream {_t(env.stream)} version {head[0]} does not match the"
+                    f" digest that version {env.version} (log position {position}) names",
+                )
+            heads[env.stream] = (env.version, leaf.hex().encode(), position, data)
+            if deep is not None:
+                deep.add(position, env, data)
+
+        # The fast path: a record whose envelope has the exact canonical shape and passes every
+        # check is accepted without building an envelope; anything else (and every record of a
+        # deep audit, whose signatures need the envelope) goes through `check` above, which makes
+        # the same checks and says what is wrong.
+        form = FastForm(origin, keys.windows())
+        fields_of = form.fields if deep is None and form.enabled else None
+        sizes = iter(sorted(size for size in targets if size > 0))
+        next_target = next(sizes, -1)
+        progress = self.progress
+        hexlify = binascii.hexlify  # the same bytes as leaf.hex().encode(), in one call
+        position = 0
+        for datas, places in _guarded_batches(_batches(bundle), cut):
+            first = position
+            for data, stored in zip(datas, places, strict=True):
+                leaf = sha256(b"\x00" + data).digest()
+                fields = None if fields_of is None or position == 0 else fields_of(data)
+                if fields is None:
+                    check(position, data, stored, leaf)
                 else:
-                    last_good = report.verified_size = position + 1
-            if self.progress is not None and position % 1000 == 0:
-                self.progress(position)
+                    kid, prev, stream, version_bytes, type_ = fields
+                    head = heads.get(stream)
+                    version = int(version_bytes)
+                    if (
+                        stored != b"%s,%s,%s" % (stream, version_bytes, type_)
+                        or kid not in introduced
+                        or stream == keyring_stream
+                        or (
+                            prev != head[1] or version != head[0] + 1
+                            if head is not None
+                            else prev is not None or version != 1
+                        )
+                    ):
+                        check(position, data, stored, leaf)
+                    else:
+                        heads[stream] = (version, hexlify(leaf), position, data)
+                # RFC 9162 root over the leaves so far, kept as the compact range's peaks.
+                index, node = position, leaf
+                while index & 1:
+                    node = sha256(b"\x01" + peaks.pop() + node).digest()
+                    index >>= 1
+                peaks.append(node)
+                position += 1
+                if position == next_target:
+                    next_target = next(sizes, -1)
+                    target = targets[position]
+                    if root_from_peaks(peaks) != target[0]:
+                        problems = report.problems
+                        if len(problems) < MAX_PROBLEMS:
+                            problems.append(
+                                Problem(
+                                    last_good,
+                                    f"log positions {last_good} to {position - 1} do not"
+                                    f" reproduce the signed root of {target[1]} of size {position}",
+                                    consequence=True,
+                                    end=position - 1,
+                                )
+                            )
+                    else:
+                        last_good = report.verified_size = position
+            if progress is not None:
+                for shown in range(-(-first // 1000) * 1000, position, 1000):
+                    progress(shown)
+        count = position
         report.streams = len(heads)
         if deep is not None:
             for failed in deep.finish():
@@ -427,17 +484,17 @@ class Auditor:
                 report.signatures_checked += 1
                 if digest in self.verified:
                     continue
-                stream = scan(data)
-                assert stream is not None
+                newest = scan(data)
+                assert newest is not None
                 try:
-                    signed = open_record(data, stream.stream.decode(errors="replace"), version)
+                    signed = open_record(data, newest.stream.decode(errors="replace"), version)
                     verify_signature(signed, self.keyring)
                 except RecordIntegrityError as exc:
                     problem(at, f"newest record of the stream: {exc}")
                     continue
                 self.verified.add(digest)
-        if self.progress is not None:
-            self.progress(count)
+        if progress is not None:
+            progress(count)
         return count
 
     def _key_change(
@@ -518,15 +575,41 @@ class Auditor:
                     report.projections[name] = "ok"
 
 
-def _guarded(
-    records: Iterator[tuple[bytes, bytes]], problem: Callable[[int, str], None]
-) -> Iterator[tuple[bytes, bytes]]:
-    """The records, ending with a problem (not a traceback) where the material is malformed."""
+Batch = tuple[list[bytes], list[bytes]]
+
+
+def _batches(bundle: Source) -> Iterator[Batch]:
+    """The records as (leaf data, as stored) lists; a BundleError after every record before it."""
+    batches: Callable[[], Iterator[Batch]] | None = getattr(bundle, "batches", None)
+    if batches is not None:
+        yield from batches()
+        return
+    datas: list[bytes] = []
+    places: list[bytes] = []
+    try:
+        for data, stored in bundle.records():
+            datas.append(data)
+            places.append(stored)
+            if len(datas) >= BATCH:
+                yield datas, places
+                datas, places = [], []
+    except BundleError:
+        if datas:
+            yield datas, places
+        raise
+    if datas:
+        yield datas, places
+
+
+def _guarded_batches(
+    batches: Iterator[Batch], problem: Callable[[int, str], None]
+) -> Iterator[Batch]:
+    """The batches, ending with a problem (not a traceback) where the material is malformed."""
     position = 0
     try:
-        for item in records:
-            yield item
-            position += 1
+        for batch in batches:
+            yield batch
+            position += len(batch[0])
     except BundleError as exc:
         problem(position, str(exc))
 

@@ -8,6 +8,7 @@ counters of failed sign-ins (`ledger.console.lockout`)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 import weakref
 from collections.abc import Callable
@@ -28,9 +29,16 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # argon2 reads all of it; a megabyte "password" is a denial of service
 MAX_USERNAME = 100
 HASHER = PasswordHasher(type=Type.ID)
-# Compared against when the username is unknown, so that an unknown name takes as long as a
-# wrong password and the answer's timing does not reveal which usernames exist.
-_DUMMY_HASH = HASHER.hash("not a password of anyone's")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the username is unknown, so that an unknown name takes as long as
+    a wrong password and the answer's timing does not reveal which usernames exist. Made at the
+    first sign-in, not at import: hashing takes argon2's 64 MiB, which a server that only
+    answers verifications should never hold."""
+    return HASHER.hash("not a password of anyone's")
+
 
 Now = Callable[[], datetime]
 _PREPARED: weakref.WeakSet[Database] = weakref.WeakSet()  # databases whose table exists
@@ -268,7 +276,7 @@ class Accounts:
                 (username_key(username),),
             ).fetchone()
         if row is None or len(password) > MAX_PASSWORD:
-            _verify(_DUMMY_HASH, password[:MAX_PASSWORD])
+            _verify(_dummy_hash(), password[:MAX_PASSWORD])
             return None
         staff_id, stored = row[0], row[1]
         failures = _failures(row[3:7])

@@ -37,7 +37,7 @@ from ledger.integrity.key_history import derive_proven, prove_included
 from ledger.integrity.keyring import Keyring
 from ledger.integrity.merkle import MerkleError, leaf_hash, verify_inclusion
 from ledger.integrity.record import check_link, open_record, verify_signature
-from ledger.integrity.trust_root import TrustRoot, TrustRootError
+from ledger.integrity.trust_root import TrustRoot
 from ledger.integrity.witness_policy import (
     InvalidCosignatureError,
     QuorumNotMetError,
@@ -332,19 +332,6 @@ def _derived_keys(
             "the issuer's key in the DID document was not introduced by the ledger's key history",
         )
         return None
-    verdict.add(
-        "keys",
-        True,
-        f"key ring derived from {history.records} key-history records (genesis {own.fingerprint})",
-    )
-    if trust_root is not None:
-        try:
-            trust_root.check(history.origin, history.genesis)
-        except TrustRootError as exc:
-            verdict.add("trust root", False, f"does not chain to {trust_root.fingerprint}: {exc}")
-            return None
-        verdict.trust_root = trust_root.fingerprint
-        verdict.add(
-            "trust root", True, f"the genesis is the trust root's ({trust_root.fingerprint})"
-        )
+    if not verdict.traced(history, trust_root):
+        return None
     return keyring

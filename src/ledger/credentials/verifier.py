@@ -18,6 +18,8 @@ from ledger.credentials.dataintegrity import ProofError, proofs_of, verify_set
 from ledger.credentials.multibase import MultibaseError, public_key_from_multikey
 from ledger.credentials.status_entries import MESSAGE, SUSPENSION, get_status
 from ledger.credentials.status_list import Bitstring, StatusListError
+from ledger.integrity.key_history import KeyHistory
+from ledger.integrity.trust_root import TrustRoot, TrustRootError
 
 STATUS_NAMES = {0: "valid", 1: "suspended", 2: "revoked"}
 SUSPENDED_OR_REVOKED = "suspended or revoked"  # what the suspension list alone can say
@@ -40,6 +42,31 @@ class Verdict:
 
     def lines(self) -> list[str]:
         return [f"{'PASS' if ok else 'FAIL'} {name}: {reason}" for name, ok, reason in self.checks]
+
+    def traced(self, history: KeyHistory, trust_root: TrustRoot | None) -> bool:
+        """A line for the key ring derived from `history`, and one for holding its genesis to
+        `trust_root` when one is pinned; False if it does not chain to it."""
+        assert history.genesis is not None
+        own = TrustRoot.from_genesis(history.genesis)
+        self.genesis = own.fingerprint
+        self.add(
+            "keys",
+            True,
+            f"key ring derived from {history.records} key-history records"
+            f" (genesis {own.fingerprint})",
+        )
+        if trust_root is None:
+            return True
+        try:
+            trust_root.check(history.origin, history.genesis)
+        except TrustRootError as exc:
+            return self.add(
+                "trust root", False, f"does not chain to {trust_root.fingerprint}: {exc}"
+            )
+        self.trust_root = trust_root.fingerprint
+        return self.add(
+            "trust root", True, f"the genesis is the trust root's ({trust_root.fingerprint})"
+        )
 
 
 def issuer_key(document: Mapping[str, Any], did_document: Mapping[str, Any]) -> bytes:

@@ -27,7 +27,9 @@ log = logging.getLogger("ledger.search")
 class PersonSource(Protocol):
     """What the indexer needs of a store (`ledger.store.application.Store`)."""
 
-    def get(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any: ...
+    def read(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
+        """The aggregate, read without filling the store's aggregate cache."""
+        ...
 
 
 class PeopleIndexer:
@@ -90,7 +92,9 @@ class PeopleIndexer:
 
     def _read(self, person_id: str) -> Person | None:
         try:
-            person: Person = self.people.get("person", UUID(person_id), Person)
+            # Not left in the aggregate cache: catching up with a large ledger reads every person
+            # once, and the cache would hold each (whole streams decoded) up to its size limit.
+            person: Person = self.people.read("person", UUID(person_id), Person)
         except (NotFound, IntegrityError):
             return None
         return person

@@ -6,13 +6,14 @@ the private keys this process may sign with, the per-person key store, and the b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    Cache,
     LRUCache,
     ProcessingEvent,
     Repository,
@@ -26,6 +27,7 @@ from ledger.domain.errors import Conflict, NotFound
 from ledger.integrity.errors import DecryptionError
 from ledger.integrity.keyring import KeyDirectory
 from ledger.store.event_store import ChainedEventStore
+from ledger.store.group_commit import GroupCommitter
 from ledger.store.key_history import ensure_key_history, read_history
 from ledger.store.mapper import SigningMapper
 from ledger.store.person_keys import PersonKeys, PostgresPersonKeys, SQLitePersonKeys
@@ -86,6 +88,10 @@ class Store:
     app: LedgerApplication
     person_keys: PersonKeys
     settings: Settings
+    committer: GroupCommitter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.committer = GroupCommitter(self.app)
 
     def get(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
         try:
@@ -95,6 +101,18 @@ class Store:
         if cls is not None and not isinstance(aggregate, cls):
             raise NotFound(kind, str(aggregate_id))
         return aggregate
+
+    def read(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
+        """As `get`, for a reader that goes through many aggregates once (the people indexer
+        catching up with a whole ledger): an aggregate not cached already is not left in the
+        cache, which would otherwise fill with every one read, up to its size limit."""
+        cache = self.app.repository.cache
+        cached = cache is not None and _cached(cache, aggregate_id)
+        try:
+            return self.get(kind, aggregate_id, cls)
+        finally:
+            if cache is not None and not cached:
+                _cached(cache, aggregate_id, evict=True)
 
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(list(self.app.recorder.select_events(aggregate_id, limit=1)))
@@ -108,11 +126,11 @@ class Store:
 
     def save(self, *aggregates: Any) -> list[int]:
         """Save atomically; under a request's Idempotency-Key, bind the key to these events in
-        the same transaction (ledger.store.recorders)."""
+        the same transaction (ledger.store.recorders). Concurrent saves share transactions
+        (ledger.store.group_commit)."""
         binding = request_keys.current()
-        extra = {} if binding is None else {"request_key": binding}
         try:
-            recordings = self.app.save(*aggregates, **extra)
+            recordings = self.committer.save(*aggregates, binding=binding)
         except IntegrityError as exc:
             raise Conflict(
                 "another change to the same record was saved first; reload and retry"
@@ -133,6 +151,15 @@ class Store:
     def close(self) -> None:
         self.app.close()
         self.person_keys.close()
+
+
+def _cached(cache: Cache[UUID, Any], aggregate_id: UUID, *, evict: bool = False) -> bool:
+    """Whether `aggregate_id` is in the cache (taken out of it with `evict`)."""
+    try:
+        cache.get(aggregate_id, evict=evict)
+    except KeyError:
+        return False
+    return True
 
 
 # Aggregates verified once are kept and fast-forwarded with only their new records (each new

@@ -1,5 +1,5 @@
 """The event recorders: the library's, plus the command's Idempotency-Key in the same
-transaction as its events.
+transaction as its events (for a group commit, every member's key with its events).
 
 `Store.save` passes the request's `KeyBinding` (ledger.request_keys) to the recorder. Its row —
 key, actor, the request's fingerprint, the receipt's id and the events' notification ids — is
@@ -56,9 +56,24 @@ def _key_row(binding: KeyBinding, ids: Sequence[int]) -> tuple[str, tuple[Any, .
     )
 
 
-def _binding(kwargs: dict[str, Any]) -> KeyBinding | None:
+def _key_rows(
+    kwargs: dict[str, Any], ids: Sequence[int] | None
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """The key-row statements of a save: one request's `request_key`, or for a group commit
+    (ledger.store.group_commit) each member's binding with its count of events, in order."""
+    if not ids:
+        return []
     found = kwargs.get("request_key")
-    return found if isinstance(found, KeyBinding) else None
+    if isinstance(found, KeyBinding):
+        return [_key_row(found, ids)]
+    rows = []
+    start = 0
+    for binding, count in kwargs.get("request_keys", ()):
+        mine = ids[start : start + count]
+        start += count
+        if isinstance(binding, KeyBinding) and mine:
+            rows.append(_key_row(binding, mine))
+    return rows
 
 
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
@@ -72,10 +87,10 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
-        binding = _binding(kwargs)
-        if binding is not None and ids:
-            statement, params = _key_row(binding, ids)
+        rows = _key_rows(kwargs, ids)
+        for statement, params in rows:
             c.execute(statement.format(table=TABLE), params)
+        if rows:
             faults.reach("events-written")
         return ids
 
@@ -113,17 +128,17 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        binding = _binding(kwargs)
-        if binding is not None and ids:
-            statement, params = _key_row(binding, ids)
+        rows = _key_rows(kwargs, ids)
+        if rows:
             table = SQL("{schema}.{table}").format(
                 schema=Identifier(self.datastore.schema), table=Identifier(TABLE)
             )
-            query = SQL(statement.replace("?", "%s").replace("{table}", "{t}")).format(t=table)
             # Synchronise the pipeline here, so that a key already bound fails now, inside the
             # library's handling of insert errors, and rolls the events back with it.
             with curs.connection.pipeline():
-                curs.execute(query, params)
+                for statement, params in rows:
+                    sql = statement.replace("?", "%s").replace("{table}", "{t}")
+                    curs.execute(SQL(sql).format(t=table), params)  # type: ignore[arg-type]
             faults.reach("events-written")
         return ids
 

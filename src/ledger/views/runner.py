@@ -4,7 +4,8 @@ downtime.
 Each batch runs in one transaction: lock the projection's tracking row, read the events after
 its last notification id, apply them through the projection's handlers, write the changed rows
 and the new position together. Two runners never apply the same event (the tracking row lock,
-and the position check on update). SQLite cannot push notifications, so every backend polls.
+and the position check on update). SQLite cannot push notifications, so every backend polls;
+requests waiting to read their own writes share one reader (`wait_for`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from projections import ALL
 from projections.base import Event, Projection, digest
 
 log = logging.getLogger("ledger.projections")
+WAIT_POLL_S = 0.05
+"""How often waiting requests read the projections' positions when no batch was applied in this
+process (the worker runs in another)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,13 @@ class ProjectionRunner:
         self.projections = {p.name: p for p in projections}
         self.batch = batch
         self._changed = threading.Condition()
+        # What `wait_for` last read: the position every projection has reached, when, and how
+        # many batches this process had applied by then.
+        self._reached = -1
+        self._read_at = 0.0
+        self._applied = 0
+        self._read_applied = -1
+        self._reading = False
         ensure_registry(db)
         self.ensure()
 
@@ -110,6 +121,7 @@ class ProjectionRunner:
                 view.flush()
                 advance(tx, self.db, tracking, position, rows[-1][0])
         with self._changed:
+            self._applied += 1
             self._changed.notify_all()
         return len(rows)
 
@@ -140,18 +152,44 @@ class ProjectionRunner:
                 stop.wait(poll)
 
     def wait_for(self, notification_id: int, timeout: float = 5.0) -> bool:
-        """Read-your-writes: wait until every projection has applied `notification_id`."""
+        """Read-your-writes: wait until every projection has applied `notification_id`.
+
+        Waiters share one reader: whoever finds nobody reading reads the projections' positions
+        for all of them, when a batch was applied in this process since the last read, else at
+        most every `WAIT_POLL_S` (a worker in another process); the others wait to be told."""
         deadline = time.monotonic() + timeout
-        while True:
+        with self._changed:
+            while True:
+                if self._reached >= notification_id:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                due = self._applied != self._read_applied or (
+                    time.monotonic() - self._read_at >= WAIT_POLL_S
+                )
+                if not self._reading and due:
+                    self._read_positions()
+                    continue
+                self._changed.wait(min(remaining, WAIT_POLL_S))
+
+    def _read_positions(self) -> None:
+        """Read where every active projection stands, for all waiters (called holding
+        `_changed`, released while reading)."""
+        self._reading = True
+        applied = self._applied
+        self._changed.release()
+        try:
             with self.db.read() as tx:
                 reached = [t.notification_id for t in trackings(tx, self.db) if t.active]
-            if reached and min(reached) >= notification_id:
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self._changed:
-                self._changed.wait(min(remaining, 0.05))
+        finally:
+            self._changed.acquire()
+            self._reading = False
+            self._read_at = time.monotonic()
+            self._read_applied = applied
+            self._changed.notify_all()
+        if reached:
+            self._reached = max(self._reached, min(reached))
 
     def rebuild(self, name: str, progress: object = None) -> Tracking:
         """Build a new generation beside the live one; swap when it has caught up."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.to_thread
@@ -18,10 +21,13 @@ from ledger.api.models import VerifyAnswer
 from ledger.api.page import View, unknown_page, verification_page
 from ledger.api.problems import problem_response
 from ledger.api.routes.queries import AsOf, KnownAt
-from ledger.credentials.holder import public_holder
+from ledger.credentials.holder import Holder, public_holder
+from ledger.db import Database
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import DomainError
 from ledger.runtime import Runtime
+from ledger.views.verification import Bounded, VerificationReads
+from projections.facts import status_on
 
 router = APIRouter(tags=["verification"])
 
@@ -32,6 +38,113 @@ _READERS = anyio.CapacityLimiter(2)
 
 
 def verify_answer(
+    runtime: Runtime, certificate_id: str, as_of: date, known_at: int | None
+) -> dict[str, Any] | None:
+    """The answer for `certificate_id` on `as_of` as known at log size `known_at` (None: as the
+    ledger stands, read in one statement), or None when there is no such certificate."""
+    if known_at is None:
+        document = current_document(runtime, certificate_id)
+        return None if document is None else copy.deepcopy(document.answer(as_of))
+    return _answer_from_queries(runtime, certificate_id, as_of, known_at)
+
+
+@dataclass
+class Document:
+    """Everything in a certificate's answer that does not depend on the date, for the ledger as
+    it stands: the facts (reasons readable), the holder's public name, the evidence and the
+    inclusion proof. Today's status is picked from the facts on the day asked."""
+
+    certificate_id: str
+    facts: dict[str, Any]
+    holder: Holder
+    evidence: list[dict[str, Any]]
+    proof: dict[str, Any] | None
+    version: str
+    """A digest of what the document was made from (register row, holder stream version,
+    checkpoint proven against): the root of its entity tags."""
+    _bodies: Bounded[date, bytes] = field(default_factory=lambda: Bounded(1))
+
+    def answer(self, as_of: date) -> dict[str, Any]:
+        facts = self.facts
+        return {
+            "certificate_id": self.certificate_id,
+            **status_on(facts, as_of),
+            "as_of": as_of.isoformat(),
+            "known_at": None,
+            "kind": facts["kind"],
+            "holder": self.holder.name,
+            "holder_name_state": self.holder.state,
+            "valid_from": facts["valid_from"],
+            "valid_until": facts["valid_until"],
+            "scope": facts["scope"],
+            "evidence": self.evidence,
+            "log": self.proof,
+        }
+
+    def etag(self, as_of: date, representation: str) -> str:
+        text = f"{self.version}\0{as_of.isoformat()}\0{representation}"
+        return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+    def json_body(self, as_of: date) -> bytes:
+        """The JSON answer's bytes on `as_of`, kept for the day last asked (today, mostly)."""
+        return self._bodies.get_or_make(
+            as_of,
+            lambda: bytes(
+                JSONResponse(VerifyAnswer(**self.answer(as_of)).model_dump(mode="json")).body
+            ),
+        )
+
+
+class _Kept:
+    """What one ledger's process keeps for verification: its reads, the documents made and
+    the holders' public names, each under the versions they were made from."""
+
+    def __init__(self, db: Database) -> None:
+        self.reads = VerificationReads(db)
+        self.documents: Bounded[tuple[str, str, int | None], Document] = Bounded(10_000)
+        self.holders: Bounded[tuple[str, int | None], Holder] = Bounded(20_000)
+
+
+_KEPT: WeakKeyDictionary[Database, _Kept] = WeakKeyDictionary()
+
+
+def current_document(runtime: Runtime, certificate_id: str) -> Document | None:
+    """The certificate's document as the ledger stands (None: no such certificate). One SQL
+    statement reads the register row and the holder's stream version; the rest is worked out
+    only when either changed (or the event is not yet under a checkpoint)."""
+    kept = _KEPT.get(runtime.db)
+    if kept is None:
+        kept = _KEPT.setdefault(runtime.db, _Kept(runtime.db))
+    found = kept.reads.certificate(certificate_id)
+    if found is None:
+        return None
+    key = (certificate_id, found.text, found.holder_version)
+    document = kept.documents.get(key)
+    if document is not None:
+        return document
+    holder_id = str(found.facts["holder"])
+    facts = runtime.queries.reveal(found.facts)
+    holder = kept.holders.get_or_make(
+        (holder_id, found.holder_version),
+        lambda: public_holder(runtime.service, holder_id),
+    )
+    proof = _proof(runtime, facts["events"][0][1])
+    size = None if proof is None else proof["tree_size"]
+    made_of = f"{found.text}\0{found.holder_version}\0{size}"
+    document = Document(
+        certificate_id=certificate_id,
+        facts=facts,
+        holder=holder,
+        evidence=_evidence(facts),
+        proof=proof,
+        version=hashlib.sha256(made_of.encode()).hexdigest(),
+    )
+    if proof is not None:  # else: proven as soon as a checkpoint covers the event
+        kept.documents.put(key, document)
+    return document
+
+
+def _answer_from_queries(
     runtime: Runtime, certificate_id: str, as_of: date, known_at: int | None
 ) -> dict[str, Any] | None:
     found = runtime.queries.certificate_status(certificate_id, as_of, known_at)
@@ -165,14 +278,23 @@ async def verify(
     known_at: KnownAt = None,
 ) -> Response:
     """The certificate's status (today, or `as_of` a date, as known at log size `known_at`),
-    its evidence chain and an inclusion proof against the latest signed checkpoint. JSON with
-    `Accept: application/json`, an HTML page for browsers."""
+    its evidence chain and an inclusion proof against a signed checkpoint covering it. JSON with
+    `Accept: application/json` (with an `ETag`: `If-None-Match` gets 304), an HTML page for
+    browsers."""
     day = as_of or app.runtime.clock.now().date()
     try:
         _, normal = parse_certificate_id(certificate_id)
-        answer = await anyio.to_thread.run_sync(
-            verify_answer, app.runtime, normal, day, known_at, limiter=_READERS
-        )
+        if known_at is None:
+            document = await anyio.to_thread.run_sync(
+                current_document, app.runtime, normal, limiter=_READERS
+            )
+            if document is not None:
+                return _present(request, app, document, day, current=as_of is None)
+            answer = None
+        else:
+            answer = await anyio.to_thread.run_sync(
+                _answer_from_queries, app.runtime, normal, day, known_at, limiter=_READERS
+            )
     except DomainError as exc:
         answer, normal, reason = None, certificate_id, str(exc)
     else:
@@ -192,6 +314,26 @@ async def verify(
         view = _view(request, app, current=as_of is None and known_at is None)
         return _html(request, verification_page(answer, view))
     return cacheable(request, VerifyAnswer(**answer).model_dump(mode="json"))
+
+
+def _present(
+    request: Request, app: State, document: Document, day: date, current: bool
+) -> Response:
+    """The answer as the ledger stands: the page, or the JSON with an entity tag derived from
+    the document's version (a matching `If-None-Match` is answered 304 before any body is
+    made)."""
+    if _wants_html(request):
+        return _html(request, verification_page(document.answer(day), _view(request, app, current)))
+    tag = document.etag(day, "json")
+    headers = {"Cache-Control": "public, max-age=5", "ETag": tag}
+    if _matches(request, tag):
+        return Response(status_code=304, headers=headers)
+    return Response(document.json_body(day), media_type="application/json", headers=headers)
+
+
+def _matches(request: Request, tag: str) -> bool:
+    wanted = request.headers.get("if-none-match", "")
+    return tag in {t.strip().removeprefix("W/") for t in wanted.split(",")} or wanted.strip() == "*"
 
 
 def _view(request: Request, app: State, current: bool = True) -> View:
@@ -218,7 +360,6 @@ def cacheable(request: Request, content: dict[str, Any]) -> Response:
     body = JSONResponse(content).body
     tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"Cache-Control": "public, max-age=5", "ETag": tag}
-    wanted = request.headers.get("if-none-match", "")
-    if tag in {t.strip().removeprefix("W/") for t in wanted.split(",")} or wanted.strip() == "*":
+    if _matches(request, tag):
         return Response(status_code=304, headers=headers)
     return Response(bytes(body), media_type="application/json", headers=headers)

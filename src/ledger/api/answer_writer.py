@@ -1,0 +1,66 @@
+"""The answers of committed commands, stored beside their Idempotency-Keys a group at a time.
+
+Each answer joins a queue and then takes the write lock; whoever holds it stores every queued
+answer in one transaction. So concurrent requests share one commit for their answers, as they
+share one for their events (ledger.store.group_commit), and a request alone stores at once.
+An answer already stored is kept. A failure is logged and costs nothing but the stored copy:
+the receipt is committed with the key, so a retry rebuilds the same answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from ledger.db import Database
+
+log = logging.getLogger("ledger.api")
+
+
+@dataclass
+class _Answer:
+    key: str
+    actor: str
+    status: int
+    body: str
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class AnswerWriter:
+    def __init__(self, db: Database, table: str) -> None:
+        self.db = db
+        self.table = table
+        self._queue: list[_Answer] = []
+        self._queue_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    def store(self, key: str, actor: str, status: int, body: str) -> None:
+        """Store the answer of the command committed under (key, actor) unless one is."""
+        answer = _Answer(key, actor, status, body)
+        with self._queue_lock:
+            self._queue.append(answer)
+        while not answer.done.is_set():
+            with self._write_lock:
+                if answer.done.is_set():
+                    break
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._write(group)
+
+    def _write(self, group: list[_Answer]) -> None:
+        try:
+            with self.db.write() as tx:
+                for a in group:
+                    tx.execute(
+                        f"UPDATE {self.table} SET status = ?, body = ?"
+                        " WHERE key = ? AND actor = ? AND status IS NULL",
+                        (a.status, a.body, a.key, a.actor),
+                    )
+        except Exception:  # the receipts are committed: a retry rebuilds the same answers
+            log.warning(
+                "the answers of %d committed commands were not stored", len(group), exc_info=True
+            )
+        finally:
+            for a in group:
+                a.done.set()

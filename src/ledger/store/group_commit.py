@@ -1,0 +1,175 @@
+"""Group commit: the saves of concurrent commands share one recorder transaction.
+
+Each save joins a queue and then takes the commit lock. Whoever holds the lock writes every
+queued save that does not clash with another of the group (the same record version, or the same
+Idempotency-Key) in one transaction — all their events, and each one's key row — and hands each
+member its notification ids. A save that clashes with the group waits for the next one. While
+one group commits, the next gathers, so under load a commit carries many commands and alone a
+command commits at once: there is no window to wait out.
+
+If the group transaction fails on a member's data (a concurrent change committed first, a key
+bound by another attempt, text that cannot be sealed) nothing of it is committed, and each
+member is written again alone: it then succeeds or fails exactly as it would have without the
+others, with the library's optimistic concurrency check, and one failure never fails the
+others. If the database itself fails (an outage, a full disk), every member gets that error at
+once rather than each waiting out its own timeout: alone, each would have failed the same way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError, Recording
+
+from ledger.request_keys import KeyBinding
+
+MEMBERS_DATA = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
+"""A group failed on what some member wrote: each is written again alone."""
+DATABASE_FAILING = (PersistenceError, psycopg.Error, sqlite3.Error)
+"""A group failed because the database did: every member gets the error."""
+MAX_GROUP = 256
+"""Saves written in one transaction at most (the rest go in the next)."""
+
+
+@dataclass
+class Member:
+    """One command's save: its collected events, and its Idempotency-Key binding if any."""
+
+    pending: ProcessingEvent[UUID]
+    binding: KeyBinding | None
+    done: threading.Event = field(default_factory=threading.Event)
+    recordings: list[Recording[UUID]] | None = None
+    error: BaseException | None = None
+
+    @property
+    def versions(self) -> set[tuple[UUID, int]]:
+        return {(e.originator_id, int(e.originator_version)) for e in self.pending.events}
+
+    @property
+    def key(self) -> tuple[str, str] | None:
+        return None if self.binding is None else (self.binding.key, self.binding.actor)
+
+    def settle(self, recordings: list[Recording[UUID]] | None, error: BaseException | None) -> None:
+        self.recordings, self.error = recordings, error
+        self.done.set()
+
+
+class GroupCommitter:
+    """Writes concurrent saves of one application in shared transactions."""
+
+    def __init__(
+        self, app: Application[UUID], on_group: Callable[[int], None] | None = None
+    ) -> None:
+        self.app = app
+        self.on_group = on_group  # told the size of each group written (for figures, tests)
+        self._queue: list[Member] = []
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+
+    def save(self, *aggregates: Any, binding: KeyBinding | None) -> list[Recording[UUID]]:
+        """Save `aggregates` atomically, with `binding`'s key row in the same transaction."""
+        pending: ProcessingEvent[UUID] = ProcessingEvent()
+        pending.collect_events(*aggregates)
+        if binding is not None:
+            pending.saved_kwargs["request_key"] = binding
+        if not pending.events:
+            return self._alone(pending)
+        member = Member(pending, binding)
+        with self._queue_lock:
+            self._queue.append(member)
+        while not member.done.is_set():
+            with self._commit_lock:
+                if member.done.is_set():
+                    break
+                self._commit_next()
+        if member.error is not None:
+            raise member.error
+        assert member.recordings is not None
+        return member.recordings
+
+    # -- under the commit lock ----------------------------------------------------------------
+
+    def _commit_next(self) -> None:
+        group = self._take_group()
+        if not group:
+            return
+        if self.on_group is not None:
+            self.on_group(len(group))
+        if len(group) == 1:
+            self._one(group[0])
+            return
+        combined = _combined(group)
+        try:
+            recordings = self.app._record(combined)
+        except MEMBERS_DATA:  # nothing of the group committed: each member alone
+            self._each_alone(group)
+            return
+        except DATABASE_FAILING as exc:  # the database is away or failing: so for each member
+            for member in group:
+                member.settle(None, exc)
+            return
+        except Exception:  # a member's data refused (say, text about an erased person)
+            self._each_alone(group)
+            return
+        self._after(combined, recordings)
+        start = 0
+        for member in group:
+            count = len(member.pending.events)
+            member.settle(recordings[start : start + count], None)
+            start += count
+
+    def _take_group(self) -> list[Member]:
+        """The queued saves that clash with none before them (the others stay queued)."""
+        with self._queue_lock:
+            group: list[Member] = []
+            waiting: list[Member] = []
+            versions: set[tuple[UUID, int]] = set()
+            keys: set[tuple[str, str]] = set()
+            for member in self._queue:
+                mine, key = member.versions, member.key
+                if len(group) >= MAX_GROUP or mine & versions or (key and key in keys):
+                    waiting.append(member)
+                    continue
+                group.append(member)
+                versions |= mine
+                if key:
+                    keys.add(key)
+            self._queue = waiting
+        return group
+
+    def _each_alone(self, group: Sequence[Member]) -> None:
+        for member in group:
+            self._one(member)
+
+    def _one(self, member: Member) -> None:
+        try:
+            member.settle(self._alone(member.pending), None)
+        except BaseException as exc:
+            member.settle(None, exc)
+
+    def _alone(self, pending: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = self.app._record(pending)
+        self._after(pending, recordings)
+        return recordings
+
+    def _after(self, pending: ProcessingEvent[UUID], recordings: list[Recording[UUID]]) -> None:
+        """What the library's `save` does after recording."""
+        self.app._take_snapshots(pending)
+        self.app._notify(recordings)
+
+
+def _combined(group: Sequence[Member]) -> ProcessingEvent[UUID]:
+    """The group's events in one processing event, with each member's key and event count."""
+    combined: ProcessingEvent[UUID] = ProcessingEvent()
+    for member in group:
+        combined.events.extend(member.pending.events)
+        combined.aggregates.update(member.pending.aggregates)
+    combined.saved_kwargs["request_keys"] = [(m.binding, len(m.pending.events)) for m in group]
+    return combined

@@ -1,0 +1,118 @@
+"""The read behind a verification answer for the ledger as it stands: one SQL statement.
+
+It fetches the certificate's row from the active generation of the certificate register (its
+facts, status timeline and evidence: everything in the answer that does not depend on the date)
+together with the version of the holder's stream. The statement checks in itself that the
+generation it names is still the active one; when it is not (a rebuild was activated) the
+active generation is looked up again.
+
+What depends on personal data (the holder's public name, reasons decrypted under the holder's
+data key) is never copied into a table: it is worked out from the records as before and kept
+in this process only, under the holder's stream version. Any event of the person (a name hidden,
+a consent withdrawn, an erasure) raises that version, so the next answer works it out afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ledger.db import Database
+from ledger.views.sql import trackings
+
+Row = dict[str, Any]
+REGISTER = "certificate_register"
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class CertificateRead:
+    """A certificate's register row (as stored, and parsed) and its holder's stream version."""
+
+    text: str
+    facts: Row
+    holder_version: int | None
+
+
+class Bounded(Generic[K, V]):
+    """A small least-recently-used map shared by the request threads."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: K, value: V) -> V:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
+        found = self.get(key)
+        return found if found is not None else self.put(key, make())
+
+
+class VerificationReads:
+    """One statement per verification; the active generation's table name is remembered."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._generation: int | None = None
+
+    def certificate(self, certificate_id: str) -> CertificateRead | None:
+        for attempt in range(2):
+            generation = self._generation
+            if generation is None or attempt:
+                generation = self._active_generation()
+                if generation is None:
+                    return None
+            found = self._read(generation, certificate_id)
+            if found is not None or attempt:
+                return found
+            # Nothing: no such certificate, or the generation is no longer the active one.
+            if self._active_generation() == generation:
+                return None
+        return None  # pragma: no cover - the loop returns
+
+    def _active_generation(self) -> int | None:
+        with self.db.read() as tx:
+            active = next((t for t in trackings(tx, self.db, REGISTER) if t.active), None)
+        self._generation = None if active is None else active.generation
+        return self._generation
+
+    def _read(self, generation: int, certificate_id: str) -> CertificateRead | None:
+        db = self.db
+        table = db.table(f"proj_{REGISTER}_g{generation}")
+        if db.postgres:
+            holder = "= (p.data::json->>'holder')::uuid"
+        else:  # the recorder keeps stream ids as 32 hex digits
+            holder = "= replace(json_extract(p.data, '$.holder'), '-', '')"
+        sql = (
+            "SELECT p.data, (SELECT max(e.originator_version) FROM"
+            f" {db.events_table} e WHERE e.originator_id {holder})"
+            f" FROM {db.table('ledger_projections')} t JOIN {table} p"
+            " ON p.tbl = 'certificates' AND p.key = ?"
+            " WHERE t.name = ? AND t.generation = ? AND t.active = 1"
+        )
+        with db.statement() as tx:
+            row = tx.execute(sql, (certificate_id, REGISTER, generation)).fetchone()
+        if row is None:
+            return None
+        text = str(row[0])
+        return CertificateRead(text, json.loads(text), None if row[1] is None else int(row[1]))
