@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -136,31 +137,52 @@ def run_load(spec: dict[str, object]) -> dict[str, float]:
     return found
 
 
-def wrk(urls: list[str], seconds: float) -> dict[str, float]:
-    """Debian's wrk: 2 threads, 64 keep-alive connections, latency percentiles; a Lua script
-    sends the paths in turn."""
+def wrk(
+    urls: list[str],
+    seconds: float,
+    *,
+    connections: int = CONNECTIONS,
+    post: dict[str, object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
+    """Debian's wrk: 2 threads, keep-alive connections, latency percentiles; a Lua script
+    sends the paths in turn. With `post` (a JSON body) every request is a POST with its own
+    Idempotency-Key, as bench/load.py sends them, and each connection is a thread of its own
+    that keeps to its own path (as one client writing to its own record)."""
     paths = ", ".join(json.dumps(urlsplit(u).path) for u in urls)
-    script = (
-        f"local paths = {{{paths}}}\nlocal n = 0\n"
-        "request = function()\n  n = n + 1\n"
-        '  return wrk.format("GET", paths[(n % #paths) + 1])\nend\n'
-    )
+    script = f"local paths = {{{paths}}}\nlocal n = 0\n"
+    if post is None:
+        script += (
+            "request = function()\n  n = n + 1\n"
+            '  return wrk.format("GET", paths[(n % #paths) + 1])\nend\n'
+        )
+    else:
+        run = uuid.uuid4().hex
+        script += (
+            "local threads = 0\n"
+            'function setup(thread)\n  threads = threads + 1\n  thread:set("tid", threads)\nend\n'
+            f"wrk.body = {json.dumps(json.dumps(post))}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            "request = function()\n  n = n + 1\n"
+            f'  wrk.headers["Idempotency-Key"] = "{run}-" .. tid .. "-" .. n\n'
+            '  return wrk.format("POST", paths[((tid - 1) % #paths) + 1])\nend\n'
+        )
+    sent = {"Accept": "application/json", **(headers or {})}
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()
         out = subprocess.run(
             [
                 "wrk",
-                "-t2",
-                f"-c{CONNECTIONS}",
+                f"-t{2 if post is None else connections}",  # a POST client: its own thread
+                f"-c{connections}",
                 f"-d{max(int(seconds), 1)}s",
                 "--latency",
                 "--timeout",
                 f"{WRK_TIMEOUT_S}s",  # a slow answer counts in the latencies, not as a failure
                 "-s",
                 lua.name,
-                "-H",
-                "Accept: application/json",
+                *[arg for name, value in sent.items() for arg in ("-H", f"{name}: {value}")],
                 urls[0],
             ],
             capture_output=True,

@@ -15,8 +15,7 @@ import gc
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -89,16 +88,61 @@ class Projection:
             handler(view, event)
 
 
+class Dispatch:
+    """Several projections, each with its own view, applying each event: the handlers for a
+    type are looked up once per type, and only the projections that handle it are called."""
+
+    def __init__(self, pairs: Iterable[tuple[Projection, View]]) -> None:
+        self._pairs = list(pairs)
+        self._by_type: dict[str, list[tuple[Handler, View]]] = {}
+
+    def apply(self, event: Event) -> None:
+        targets = self._by_type.get(event.type)
+        if targets is None:
+            targets = self._by_type[event.type] = [
+                (projection.handlers[event.type], view)
+                for projection, view in self._pairs
+                if event.type in projection.handlers
+            ]
+        for handler, view in targets:
+            handler(view, event)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _c_encoder() -> Callable[[Any, int], Iterable[str]] | None:
+    """The C encoder `json.dumps` builds for these options on every call, built once (rows hold
+    no cycles, so without the circular-reference check); None without the C accelerator."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    encoder: Callable[[Any, int], Iterable[str]] = make(
+        None, _CANONICAL.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+    return encoder
+
+
+_encode_row = _c_encoder()
+
+
 def row_json(row: Row) -> str:
     """Rows are stored as canonical JSON (sorted keys, no spaces): the digest's bytes."""
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if _encode_row is None:
+        return _CANONICAL.encode(row)
+    return "".join(_encode_row(row, 0))
 
 
 def digest(view: View) -> str:
     """SHA-256 over every row as `table \\t key \\t json \\n`, ordered by table and key."""
     hasher = hashlib.sha256()
+    lines: list[str] = []
     for table, key, data in view.all_rows():
-        hasher.update(f"{table}\t{key}\t{data}\n".encode())
+        lines.append(f"{table}\t{key}\t{data}\n")
+        if len(lines) >= 4096:  # hashed a few thousand lines at a time: the same bytes
+            hasher.update("".join(lines).encode())
+            lines.clear()
+    hasher.update("".join(lines).encode())
     return hasher.hexdigest()
 
 
@@ -106,44 +150,70 @@ class MemoryView(View):
     """A view in memory: for replays (audits, rebuild checks).
 
     Rows are kept as their canonical JSON (the digest's bytes), which stays compact however long
-    the history; the rows in use, up to `hot`, are kept as the dicts handlers put (every handler
-    puts what it changes), so a replay parses and writes a row once per stretch of use rather
-    than once per event.
+    the history; the rows in use are kept as the dicts handlers put (every handler puts what it
+    changes), so a replay parses and writes a row once per stretch of use rather than once per
+    event. Rows in use are those read or put since the last `hot` others were: the newest in
+    `_young`, the ones before in `_old`. When `_young` fills, what is left in `_old` is written
+    as JSON and `_young` becomes `_old` (a row read from `_old` moves back to `_young`).
     """
 
     def __init__(self, hot: int = 4096) -> None:
         self.tables: dict[str, dict[str, tuple[str, str | None]]] = {}
-        self._hot: OrderedDict[tuple[str, str], tuple[Row, str | None]] = OrderedDict()
+        self._young: dict[tuple[str, str], tuple[Row, str | None]] = {}
+        self._old: dict[tuple[str, str], tuple[Row, str | None]] = {}
         self._limit = hot
 
-    def _keep(self, table: str, key: str, row: Row, index: str | None) -> None:
-        self._hot[(table, key)] = (row, index)
-        self._hot.move_to_end((table, key))
-        if len(self._hot) > self._limit:
-            (old_table, old_key), (old_row, old_index) = self._hot.popitem(last=False)
-            self.tables.setdefault(old_table, {})[old_key] = (row_json(old_row), old_index)
+    def _age(self) -> None:
+        young = self._young
+        self._write(self._old, young)
+        self._old = young
+        self._young = {}
+
+    def _write(
+        self, rows: dict[tuple[str, str], tuple[Row, str | None]], newer: Container[tuple[str, str]]
+    ) -> None:
+        """Keep `rows` as JSON, but those `newer` holds (put again since: the newer row is the
+        row)."""
+        tables = self.tables
+        for place, (row, index) in rows.items():
+            if place in newer:
+                continue
+            table, key = place
+            cold = tables.get(table)
+            if cold is None:
+                cold = tables[table] = {}
+            cold[key] = (row_json(row), index)
 
     def _flush(self) -> None:
-        for (table, key), (row, index) in self._hot.items():
-            self.tables.setdefault(table, {})[key] = (row_json(row), index)
+        self._write(self._old, self._young)
+        self._write(self._young, ())
 
     def get(self, table: str, key: str) -> Row | None:
-        hot = self._hot.get((table, key))
+        place = (table, key)
+        young = self._young
+        hot = young.get(place)
         if hot is not None:
-            self._hot.move_to_end((table, key))
             return hot[0]
-        cold = self.tables.get(table, {}).get(key)
-        if cold is None:
-            return None
-        row: Row = json.loads(cold[0])
-        self._keep(table, key, row, cold[1])
-        return row
+        hot = self._old.pop(place, None)
+        if hot is None:
+            cold = self.tables.get(table, {}).get(key)
+            if cold is None:
+                return None
+            hot = (json.loads(cold[0]), cold[1])
+        young[place] = hot
+        if len(young) > self._limit:
+            self._age()
+        return hot[0]
 
     def put(self, table: str, key: str, row: Row, index: str | None = None) -> None:
-        self._keep(table, key, row, index)
+        young = self._young
+        young[(table, key)] = (row, index)
+        if len(young) > self._limit:
+            self._age()
 
     def delete(self, table: str, key: str) -> None:
-        self._hot.pop((table, key), None)
+        self._young.pop((table, key), None)
+        self._old.pop((table, key), None)
         self.tables.get(table, {}).pop(key, None)
 
     def rows(self, table: str, index: str | None = None) -> Iterator[tuple[str, Row]]:
@@ -169,11 +239,10 @@ def replay(projection: Projection, records: Iterable[bytes]) -> MemoryView:
 def replay_all(projections: Iterable[Projection], records: Iterable[bytes]) -> dict[str, str]:
     """Rebuild every projection in memory from the records alone; their digests by name."""
     views = [(projection, MemoryView()) for projection in projections]
+    apply = Dispatch(views).apply
     with _no_cycle_collection():
         for position, data in enumerate(records):
-            event = Event.from_record(position, data)
-            for projection, view in views:
-                projection.apply(view, event)
+            apply(Event.from_record(position, data))
         return {projection.name: digest(view) for projection, view in views}
 
 

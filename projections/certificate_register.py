@@ -82,20 +82,19 @@ def _sign_off_undone(view: View, event: Event) -> None:
 
 def _course(view: View, event: Event) -> None:
     p = event.payload
-    row = view.get("courses", event.stream) or {"deliveries": []}
-    row["deliveries"].append(
-        [event.effective_on, event.position, p["full_programme"], p["delivery_id"]]
+    on, position, full, delivery_id = (
+        event.effective_on,
+        event.position,
+        p["full_programme"],
+        p["delivery_id"],
     )
+    row = view.get("courses", event.stream) or {"deliveries": []}
+    row["deliveries"].append([on, position, full, delivery_id])
     view.put("courses", event.stream, row)
     view.put(
         "deliveries",
-        p["delivery_id"],
-        {
-            "person": event.stream,
-            "position": event.position,
-            "on": event.effective_on,
-            "full_programme": p["full_programme"],
-        },
+        delivery_id,
+        {"person": event.stream, "position": position, "on": on, "full_programme": full},
     )
 
 

@@ -62,6 +62,11 @@ def _course(view: View, event: Event) -> None:
         None,
         None,
     ]
+    row = view.get("trainers", event.stream)
+    if row is not None and row["duplicate_of"] is None:  # the person's own row alone
+        row["deliveries"].append(delivery)
+        view.put("trainers", event.stream, row)
+        return
     for key, row in _chain(view, event.stream):
         row["deliveries"].append(list(delivery))
         view.put("trainers", key, row)

@@ -121,7 +121,9 @@ class Database:
             self.schema = target.schema or "public"
             self._pool: ConnectionPool | None = ConnectionPool(
                 target.conninfo(),
-                kwargs={"connect_timeout": connect_timeout(settings)},
+                # Autocommit: `read` and `write` open their transactions themselves (BEGIN, as
+                # without it), and `statement` runs alone without switching the mode each time.
+                kwargs={"connect_timeout": connect_timeout(settings), "autocommit": True},
                 min_size=1,
                 max_size=4,
                 timeout=settings.db_timeout_s,
@@ -198,11 +200,7 @@ class Database:
                 yield tx
             return
         with self._pool.connection() as conn:
-            conn.autocommit = True
-            try:
-                yield Tx(conn, True)
-            finally:
-                conn.autocommit = False
+            yield Tx(conn, True)
 
     def secure_delete(self, on: bool) -> None:
         """SQLite: whether this thread's connection overwrites deleted rows (for personal data

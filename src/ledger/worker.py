@@ -13,6 +13,7 @@ makes sure it still holds it before carrying on.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import threading
@@ -188,13 +189,24 @@ class BackgroundWorker:
             self.runtime.runner,
             self.runtime.indexer,
         )
+        # On SQLite each step writes in the process's turn (ledger.store.turns), between group
+        # commits, rather than finding the file locked and backing off.
+        turn = (
+            contextlib.nullcontext()
+            if self.runtime.db.postgres
+            else self.runtime.store.committer.turn()
+        )
         checks = 0
         while not self.stop_event.is_set():
             try:
-                busy = sequencer.sequence_once() > 0
-                sequencer.checkpoint()
-                busy = runner.run_all_once() > 0 or busy
-                busy = indexer.run_once() > 0 or busy
+                with turn:
+                    busy = sequencer.sequence_once() > 0
+                with turn:
+                    sequencer.checkpoint()
+                with turn:
+                    busy = runner.run_all_once() > 0 or busy
+                with turn:
+                    busy = indexer.run_once() > 0 or busy
             except Exception:
                 self.stop_event.wait(self._outage.failed("background batch"))
                 if not leadership.held():  # a restarted database ended the lock's session

@@ -44,6 +44,18 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_ledger(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m ledger ARGS` against `settings`' database, as its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "ledger", *args],
+        env=server_env(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -25,20 +25,12 @@ from ledger.domain.actors import Role
 from ledger.integrity.merkle import leaf_hash, verify_consistency
 from ledger.integrity.note import parse_checkpoint, parse_note
 from ledger.publish.tiles import TileTree, tiles_for
-from tests.e2e.conftest import ROOT, free_port, server_env, start_server, stop_server
+from tests.e2e.conftest import ROOT, free_port, run_ledger, server_env, start_server, stop_server
 
 CADDYFILE = ROOT / "deploy" / "Caddyfile.static"
 
 
-def ledger(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ledger", *args],
-        env=server_env(settings),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+ledger = run_ledger
 
 
 def files(directory: Path) -> dict[str, float]:

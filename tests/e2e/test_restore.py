@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,22 +24,14 @@ import pytest
 from ledger.config import Settings
 from ledger.domain.actors import Role
 from tests.conftest import IN_CI, new_pg_schema, pg_url
-from tests.e2e.conftest import ROOT, Server, server_env, start_server, stop_server
+from tests.e2e.conftest import Server, run_ledger, start_server, stop_server
 from tests.integration.test_ob3_schema import errors, validator
 
 PAGE_PHRASE = "The holder (name not available here)"
 PDF_PHRASE = "name not available here"
 
 
-def ledger(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ledger", *args],
-        env=server_env(settings),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+ledger = run_ledger
 
 
 def ok(settings: Settings, *args: str) -> str:

@@ -155,3 +155,27 @@ def test_a_link_broken_across_a_boundary_is_caught_by_the_merge(bundle: Path) ->
     lines = break_link_across_a_boundary(lines)
     write_lines(bundle, lines)
     assert scan_without_roots() is None
+
+
+def drop_the_last_record(bundle: Path) -> None:
+    write_lines(bundle, lines_of(bundle)[:-1])
+
+
+def cut_the_last_newline(bundle: Path) -> None:
+    (bundle / "records.jsonl").write_bytes((bundle / "records.jsonl").read_bytes()[:-1])
+
+
+def add_a_place(bundle: Path) -> None:
+    with (bundle / "stored.csv").open("ab") as handle:
+        handle.write(b"somewhere,1,thing\n")
+
+
+@pytest.mark.parametrize("damage", [drop_the_last_record, cut_the_last_newline, add_a_place])
+def test_files_of_uneven_length_are_handed_to_the_one_process_audit(
+    bundle: Path, monkeypatch: pytest.MonkeyPatch, damage: Callable[[Path], None]
+) -> None:
+    damage(bundle)
+    assert spread_scan(bundle) is None
+    spread, single = both(bundle, monkeypatch)
+    assert not spread.ok
+    assert spread.to_json() == single.to_json()

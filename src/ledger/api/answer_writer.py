@@ -1,10 +1,11 @@
 """The answers of committed commands, stored beside their Idempotency-Keys a group at a time.
 
-Each answer joins a queue and then takes the write lock; whoever holds it stores every queued
-answer in one transaction. So concurrent requests share one commit for their answers, as they
-share one for their events (ledger.store.group_commit), and a request alone stores at once.
-An answer already stored is kept. A failure is logged and costs nothing but the stored copy:
-the receipt is committed with the key, so a retry rebuilds the same answer.
+Each answer joins a queue and takes turns at the write lock (ledger.store.turns; on SQLite, the
+process's one turn to write); whoever holds it stores every queued answer in one transaction. So
+concurrent requests share one commit for their answers, as they share one for their events
+(ledger.store.group_commit), and a request alone stores at once. An answer already stored is
+kept. A failure is logged and costs nothing but the stored copy: the receipt is committed with
+the key, so a retry rebuilds the same answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ledger.db import Database
+from ledger.store.turns import TurnQueue, sqlite_turn
 
 log = logging.getLogger("ledger.api")
 
@@ -31,24 +33,17 @@ class AnswerWriter:
     def __init__(self, db: Database, table: str) -> None:
         self.db = db
         self.table = table
-        self._queue: list[_Answer] = []
-        self._queue_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        turn = None if db.postgres else sqlite_turn(db.settings.data_dir / "ledger.sqlite")
+        self._turns: TurnQueue[_Answer] = TurnQueue(turn)
 
     def store(self, key: str, actor: str, status: int, body: str) -> None:
         """Store the answer of the command committed under (key, actor) unless one is."""
         answer = _Answer(key, actor, status, body)
-        with self._queue_lock:
-            self._queue.append(answer)
-        while not answer.done.is_set():
-            with self._write_lock:
-                if answer.done.is_set():
-                    break
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                self._write(group)
+        self._turns.run(answer, answer.done, lambda: self._write(self._turns.take()))
 
     def _write(self, group: list[_Answer]) -> None:
+        if not group:
+            return
         try:
             with self.db.write() as tx:
                 for a in group:

@@ -91,6 +91,8 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, problems.handle_http)
     app.add_exception_handler(Exception, problems.handle_exception)
     routers = (
+        # First: routes are matched in turn, and /verify is the busiest (no other path overlaps).
+        verify.router,
         commands.router,
         bulk.router,
         corrections.router,
@@ -98,7 +100,6 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         queries.router,
         lists.router,
         reports.router,
-        verify.router,
         register.router,
         badges.router,  # before credentials: /credentials/X.jwt is not certificate X.jwt
         credentials.router,

@@ -160,8 +160,11 @@ def run_command(
             return 201, {"id": receipt.id, "positions": [], "projected": True}
         if app.worker is not None:
             app.worker.wake()
-        projected = app.runtime.runner.wait_for(receipt.last_position, timeout=3.0)
-        positions = log_positions(app.runtime.db, receipt.positions)
+        runner = app.runtime.runner
+        projected = runner.wait_for(receipt.last_position, timeout=3.0)
+        positions = runner.known_positions(receipt.positions) or log_positions(
+            app.runtime.db, receipt.positions
+        )
         return 201, {"id": receipt.id, "positions": positions, "projected": projected}
 
     return app.idempotency.run(key, who.name, route, body.encode(), handler)

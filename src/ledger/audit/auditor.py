@@ -23,9 +23,9 @@ after it, and a truncation is stated first.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
+from binascii import hexlify
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -358,6 +358,8 @@ class Auditor:
                 report.problems.append(Problem(position, reason, consequence=True))
 
         keys = _Keys(self.keyring)
+        # Per stream: the newest version, its leaf hash (raw: the next record's link is compared
+        # in hex), log position and record. One small entry per stream is all that grows.
         heads: dict[bytes, tuple[int, bytes, int, bytes]] = {}
         peaks: list[bytes] = []
         last_good = 0
@@ -401,13 +403,13 @@ class Auditor:
                     f"stream {_t(env.stream)}: version {env.version} follows version"
                     f" {head[0]} (log position {head[2]})",
                 )
-            elif env.prev != head[1]:
+            elif env.prev != hexlify(head[1]):
                 problem(
                     head[2],
                     f"stream {_t(env.stream)} version {head[0]} does not match the"
                     f" digest that version {env.version} (log position {position}) names",
                 )
-            heads[env.stream] = (env.version, leaf.hex().encode(), position, data)
+            heads[env.stream] = (env.version, leaf, position, data)
             if deep is not None:
                 deep.add(position, env, data)
 
@@ -420,7 +422,6 @@ class Auditor:
         sizes = iter(sorted(size for size in targets if size > 0))
         next_target = next(sizes, -1)
         progress = self.progress
-        hexlify = binascii.hexlify  # the same bytes as leaf.hex().encode(), in one call
         position = 0
         for datas, places in _guarded_batches(_batches(bundle), cut):
             first = position
@@ -438,14 +439,14 @@ class Auditor:
                         or kid not in introduced
                         or stream == keyring_stream
                         or (
-                            prev != head[1] or version != head[0] + 1
+                            version != head[0] + 1 or prev != hexlify(head[1])
                             if head is not None
                             else prev is not None or version != 1
                         )
                     ):
                         check(position, data, stored, leaf)
                     else:
-                        heads[stream] = (version, hexlify(leaf), position, data)
+                        heads[stream] = (version, leaf, position, data)
                 # RFC 9162 root over the leaves so far, kept as the compact range's peaks.
                 index, node = position, leaf
                 while index & 1:
@@ -473,6 +474,7 @@ class Auditor:
             if progress is not None:
                 for shown in range(-(-first // 1000) * 1000, position, 1000):
                     progress(shown)
+            del datas, places  # before the next batch is read
         count = position
         report.streams = len(heads)
         if deep is not None:
@@ -480,7 +482,8 @@ class Auditor:
                 problem(failed, "signature does not verify")
             report.signatures_checked = deep.count
         else:
-            for version, digest, at, data in heads.values():
+            for version, leaf, at, data in heads.values():
+                digest = hexlify(leaf)
                 report.signatures_checked += 1
                 if digest in self.verified:
                     continue
@@ -608,8 +611,10 @@ def _guarded_batches(
     position = 0
     try:
         for batch in batches:
+            count = len(batch[0])
             yield batch
-            position += len(batch[0])
+            del batch  # before the next batch is read
+            position += count
     except BundleError as exc:
         problem(position, str(exc))
 

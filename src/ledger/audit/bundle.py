@@ -130,16 +130,20 @@ class DatabaseSource:
 
     def batches(self) -> Iterator[tuple[list[bytes], list[bytes]]]:
         """The same as `records`, as (leaf data, as stored) lists of equal length."""
-        datas: list[bytes] = []
-        places: list[bytes] = []
-        for row in self.storage.all_events():
-            datas.append(row.data)
-            places.append(f"{row.stream},{row.version},{row.type}".encode())
-            if len(datas) >= BATCH_ROWS:
-                yield datas, places
-                datas, places = [], []
-        if datas:
+        # One query per batch, and only the batch's records kept: the audit's memory is the
+        # same at every log size but for one small entry per stream.
+        last = 0
+        while True:
+            with self.storage.read() as tx:
+                rows = tx.events_after(last, BATCH_ROWS)
+            if not rows:
+                return
+            last = rows[-1].notification_id
+            datas = [row.data for row in rows]
+            places = [f"{row.stream},{row.version},{row.type}".encode() for row in rows]
+            del rows
             yield datas, places
+            del datas, places
 
     def projections(self) -> dict[str, Any] | None:
         return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 from bisect import bisect_left
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -95,13 +96,9 @@ def audit_chunk(task: _Task) -> Chunk | None:
     kid_first: dict[bytes, int] = {}
     kid_last: dict[bytes, int] = {}
     specials: list[tuple[int, bytes, bytes, bytes]] = []
-    target_peaks: dict[int, list[bytes]] = {}
-    targets = task.targets
-    peaks: list[bytes] = []
+    leaves = [sha256(b"\x00" + data).digest() for data in datas]
     position = task.first
-    index = 0
-    for data, stored in zip(datas, places, strict=True):
-        leaf = sha256(b"\x00" + data).digest()
+    for data, stored, leaf in zip(datas, places, leaves, strict=True):
         fields = None if position == 0 else fields_of(data)
         if fields is None or fields[2] == keyring_stream:
             if position != 0 and fields is None and not stored.startswith(keyring_place):
@@ -121,17 +118,29 @@ def audit_chunk(task: _Task) -> Chunk | None:
             if kid not in kid_first:
                 kid_first[kid] = position
             kid_last[kid] = position
-        at, node = index, leaf
-        while at & 1:
-            node = sha256(b"\x01" + peaks.pop() + node).digest()
-            at >>= 1
-        peaks.append(node)
-        index += 1
         position += 1
-        if position in targets:
-            target_peaks[position] = list(peaks)
+    # The chunk's subtrees level by level (a whole level per call), then the peaks wanted.
+    levels = [leaves]
+    while len(levels[-1]) > 1:
+        level = levels[-1]
+        pairs = zip(level[::2], level[1::2], strict=False)  # an odd last node waits
+        levels.append([sha256(b"\x01" + a + b).digest() for a, b in pairs])
+    target_peaks = {size: _peaks(levels, size - task.first) for size in task.targets}
+    peaks = _peaks(levels, len(leaves))
+    index = len(leaves)
     kids = {kid: (first, kid_last[kid]) for kid, first in kid_first.items()}
     return Chunk(index, firsts, heads, kids, specials, target_peaks, peaks)
+
+
+def _peaks(levels: list[list[bytes]], count: int) -> list[bytes]:
+    """The peaks of the first `count` leaves: the complete subtrees, largest first."""
+    found = []
+    start = 0
+    for height in range(len(levels) - 1, -1, -1):
+        if count >> height & 1:
+            found.append(levels[height][start >> height])
+            start += 1 << height
+    return found
 
 
 def verify_newest(keyring: Keyring, items: list[tuple[bytes, bytes, int]]) -> bool:
@@ -144,28 +153,31 @@ def verify_newest(keyring: Keyring, items: list[tuple[bytes, bytes, int]]) -> bo
     return True
 
 
-def _boundaries(path: Path, skip: int, every: int) -> tuple[list[int], int, int]:
-    """Byte offsets where lines 0, every, 2 * every, ... start (after `skip` bytes); the number
-    of lines; the file's size. A file that does not end in a newline counts -1 lines."""
-    offsets = [skip]
+def _starts(path: Path, skip: int, every: int, end: list[int]) -> Iterator[int]:
+    """Byte offsets where lines 0, every, 2 * every, ... start (after `skip` bytes), as the file
+    is read; then `end` is set to the number of lines (-1 when the file does not end in a
+    newline) and the file's size."""
+    yield skip
     count = 0
     size = skip
+    due = every  # the next line whose start is wanted
     last = b"\n"
     with path.open("rb") as handle:
         handle.seek(skip)
         while block := handle.read(BLOCK):
             left = block.count(b"\n")
             at = 0
-            while count + left >= len(offsets) * every:
-                for _ in range(len(offsets) * every - count):
+            while count + left >= due:
+                for _ in range(due - count):
                     at = block.index(b"\n", at) + 1
                     left -= 1
                     count += 1
-                offsets.append(size + at)
+                yield size + at
+                due += every
             count += left
             size += len(block)
             last = block[-1:]
-    return offsets, count if last == b"\n" else -1, size
+    end[:] = [count if last == b"\n" else -1, size]
 
 
 def _chunk_size(hint: int, workers: int) -> int:
@@ -201,32 +213,56 @@ def parallel_scan(
         if handle.readline() != HEADER:
             return None
     every = _chunk_size(bundle.size_hint(), auditor.workers)
-    record_offsets, count, record_size = _boundaries(records, 0, every)
-    stored_offsets, stored_count, stored_size = _boundaries(stored, len(HEADER), every)
-    if count <= 0 or count != stored_count or any(size > count for size in targets):
-        return None
-    record_offsets = [*record_offsets[: -(-count // every)], record_size]
-    stored_offsets = [*stored_offsets[: -(-count // every)], stored_size]
     sizes = frozenset(size for size in targets if size > 0)
     windows = keys.windows()
+
+    def task(number: int, records_range: tuple[int, int], stored_range: tuple[int, int]) -> _Task:
+        first = number * every
+        return _Task(
+            records,
+            stored,
+            records_range,
+            stored_range,
+            first,
+            origin,
+            windows,
+            frozenset(s for s in sizes if first < s <= first + every),
+        )
+
     try:
         with ProcessPoolExecutor(max_workers=auditor.workers) as pool:
-            futures = [
-                pool.submit(
-                    audit_chunk,
-                    _Task(
-                        records,
-                        stored,
-                        (record_offsets[i], record_offsets[i + 1]),
-                        (stored_offsets[i], stored_offsets[i + 1]),
-                        i * every,
-                        origin,
-                        windows,
-                        frozenset(s for s in sizes if i * every < s <= (i + 1) * every),
-                    ),
+            # Each chunk goes to the pool as soon as both files have been read past its end, so
+            # the workers start while this process still looks for the later boundaries.
+            futures: list[Future[Chunk | None]] = []
+            record_end: list[int] = []
+            stored_end: list[int] = []
+            record_starts = _starts(records, 0, every, record_end)
+            stored_starts = _starts(stored, len(HEADER), every, stored_end)
+            starts = zip(record_starts, stored_starts, strict=False)
+            begin = next(starts)
+            for here in starts:
+                futures.append(
+                    pool.submit(
+                        audit_chunk, task(len(futures), (begin[0], here[0]), (begin[1], here[1]))
+                    )
                 )
-                for i in range(len(record_offsets) - 1)
-            ]
+                begin = here
+            for rest in (record_starts, stored_starts):
+                for _ in rest:
+                    pass  # one file ended first: read the other to its end, to count its lines
+            count, record_size = record_end or (-1, 0)
+            stored_count, stored_size = stored_end or (-2, 0)
+            if count <= 0 or count != stored_count or any(size > count for size in targets):
+                for future in futures:
+                    future.cancel()
+                return None
+            if begin[0] < record_size:  # the last chunk, short of `every` records
+                futures.append(
+                    pool.submit(
+                        audit_chunk,
+                        task(len(futures), (begin[0], record_size), (begin[1], stored_size)),
+                    )
+                )
             merged = _merge(auditor, futures, every, targets, keys, origin)
             if merged is None:
                 for future in futures:

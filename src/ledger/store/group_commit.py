@@ -1,11 +1,12 @@
 """Group commit: the saves of concurrent commands share one recorder transaction.
 
-Each save joins a queue and then takes the commit lock. Whoever holds the lock writes every
-queued save that does not clash with another of the group (the same record version, or the same
-Idempotency-Key) in one transaction — all their events, and each one's key row — and hands each
-member its notification ids. A save that clashes with the group waits for the next one. While
-one group commits, the next gathers, so under load a commit carries many commands and alone a
-command commits at once: there is no window to wait out.
+Each save joins a queue and then takes the commit lock (ledger.store.turns; on SQLite, the
+process's one turn to write). Whoever holds the lock writes every queued save that does not clash
+with another of the group (the same record version, or the same Idempotency-Key) in one
+transaction — all their events, and each one's key row — and hands each member its notification
+ids. A save that clashes with the group waits for the next one. While one group commits, the
+next gathers, so under load a commit carries many commands and alone a command commits at once:
+there is no window to wait out.
 
 If the group transaction fails on a member's data (a concurrent change committed first, a key
 bound by another attempt, text that cannot be sealed) nothing of it is committed, and each
@@ -27,8 +28,10 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, PersistenceError, Recording
+from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.request_keys import KeyBinding
+from ledger.store.turns import TurnQueue, sqlite_turn
 
 MEMBERS_DATA = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
 """A group failed on what some member wrote: each is written again alone."""
@@ -69,9 +72,24 @@ class GroupCommitter:
     ) -> None:
         self.app = app
         self.on_group = on_group  # told the size of each group written (for figures, tests)
-        self._queue: list[Member] = []
-        self._queue_lock = threading.Lock()
-        self._commit_lock = threading.Lock()
+        datastore = getattr(app.recorder, "datastore", None)
+        lock = (
+            sqlite_turn(datastore.pool.db_name) if isinstance(datastore, SQLiteDatastore) else None
+        )
+        self._turns: TurnQueue[Member] = TurnQueue(lock)
+
+    @property
+    def _commit_lock(self) -> threading.Lock | threading.RLock:
+        return self._turns.lock
+
+    @property
+    def _queue(self) -> list[Member]:
+        return self._turns.items
+
+    def turn(self) -> threading.Lock | threading.RLock:
+        """The lock group commits are written under: on SQLite, the process's one turn to write
+        (ledger.store.turns), which the other writers of the process hold while they write."""
+        return self._turns.lock
 
     def save(self, *aggregates: Any, binding: KeyBinding | None) -> list[Recording[UUID]]:
         """Save `aggregates` atomically, with `binding`'s key row in the same transaction."""
@@ -82,13 +100,7 @@ class GroupCommitter:
         if not pending.events:
             return self._alone(pending)
         member = Member(pending, binding)
-        with self._queue_lock:
-            self._queue.append(member)
-        while not member.done.is_set():
-            with self._commit_lock:
-                if member.done.is_set():
-                    break
-                self._commit_next()
+        self._turns.run(member, member.done, self._commit_next)
         if member.error is not None:
             raise member.error
         assert member.recordings is not None
@@ -127,22 +139,7 @@ class GroupCommitter:
 
     def _take_group(self) -> list[Member]:
         """The queued saves that clash with none before them (the others stay queued)."""
-        with self._queue_lock:
-            group: list[Member] = []
-            waiting: list[Member] = []
-            versions: set[tuple[UUID, int]] = set()
-            keys: set[tuple[str, str]] = set()
-            for member in self._queue:
-                mine, key = member.versions, member.key
-                if len(group) >= MAX_GROUP or mine & versions or (key and key in keys):
-                    waiting.append(member)
-                    continue
-                group.append(member)
-                versions |= mine
-                if key:
-                    keys.add(key)
-            self._queue = waiting
-        return group
+        return self._turns.take(_without_clashes)
 
     def _each_alone(self, group: Sequence[Member]) -> None:
         for member in group:
@@ -163,6 +160,25 @@ class GroupCommitter:
         """What the library's `save` does after recording."""
         self.app._take_snapshots(pending)
         self.app._notify(recordings)
+
+
+def _without_clashes(queued: list[Member]) -> list[Member]:
+    """Up to MAX_GROUP of `queued`, in order, none writing a record version or binding a key
+    that one before it does."""
+    group: list[Member] = []
+    versions: set[tuple[UUID, int]] = set()
+    keys: set[tuple[str, str]] = set()
+    for member in queued:
+        if len(group) >= MAX_GROUP:
+            break
+        mine, key = member.versions, member.key
+        if mine & versions or (key and key in keys):
+            continue
+        group.append(member)
+        versions |= mine
+        if key:
+            keys.add(key)
+    return group
 
 
 def _combined(group: Sequence[Member]) -> ProcessingEvent[UUID]:

@@ -5,7 +5,8 @@ Each batch runs in one transaction: lock the projection's tracking row, read the
 its last notification id, apply them through the projection's handlers, write the changed rows
 and the new position together. Two runners never apply the same event (the tracking row lock,
 and the position check on update). SQLite cannot push notifications, so every backend polls;
-requests waiting to read their own writes share one reader (`wait_for`).
+requests waiting to read their own writes share one reader (`wait_for`), and when the runner is
+in their process, each batch it commits tells them where the projections stand, with no read.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -31,9 +33,14 @@ from ledger.views.sql import (
     trackings,
 )
 from projections import ALL
-from projections.base import Event, Projection, digest
+from projections.base import Dispatch, Event, Projection, digest
 
 log = logging.getLogger("ledger.projections")
+KNOWN_POSITIONS = 10_000
+"""Log positions of the latest events applied here, kept for the answers of their commands."""
+BULK_BATCH = 5000
+"""Events per transaction when catching up or rebuilding: far fewer commits, and the rows many
+events change (a person's courses) are read and written once per batch."""
 WAIT_POLL_S = 0.05
 """How often waiting requests read the projections' positions when no batch was applied in this
 process (the worker runs in another)."""
@@ -64,6 +71,8 @@ class ProjectionRunner:
         self._applied = 0
         self._read_applied = -1
         self._reading = False
+        # The log positions of the events this process applied last, by notification id.
+        self._positions: OrderedDict[int, int] = OrderedDict()
         ensure_registry(db)
         self.ensure()
 
@@ -93,10 +102,13 @@ class ProjectionRunner:
             generation = active.generation
         return self.run_together([(name, generation)])
 
-    def run_together(self, targets: Sequence[tuple[str, int]]) -> int:
+    def run_together(
+        self, targets: Sequence[tuple[str, int]], *, every: bool = False, batch: int | None = None
+    ) -> int:
         """Apply one batch to several projection generations, reading and decoding each record
         once for all of them. Those standing furthest back go first; the others wait until
-        they have caught up to them, then move together."""
+        they have caught up to them, then move together. With `every` (the targets are every
+        active projection), waiting requests are told where they all stand now, unread."""
         with self.db.write() as tx:
             locked = [
                 tracking
@@ -107,36 +119,41 @@ class ProjectionRunner:
                 return 0
             start = min(t.notification_id for t in locked)
             group = [t for t in locked if t.notification_id == start]
-            rows = events_after(tx, self.db, start, self.batch)
+            rows = events_after(tx, self.db, start, batch or self.batch)
             if not rows:
                 return 0
             views = [(self.projections[t.name], SqlView(tx, self.db.table(t.table))) for t in group]
-            position = group[0].position
+            first = position = group[0].position
+            apply = Dispatch(views).apply
             for _, data in rows:
-                event = Event.from_record(position, data)
-                for projection, view in views:
-                    projection.apply(view, event)
+                apply(Event.from_record(position, data))
                 position += 1
             for (_, view), tracking in zip(views, group, strict=True):
                 view.flush()
                 advance(tx, self.db, tracking, position, rows[-1][0])
+            others = [t.notification_id for t in locked if t.notification_id != start]
+            reached = min([rows[-1][0], *others])
         with self._changed:
             self._applied += 1
+            for offset, (notification_id, _) in enumerate(rows):
+                self._positions[notification_id] = first + offset
+            while len(self._positions) > KNOWN_POSITIONS:
+                self._positions.popitem(last=False)
+            if every:
+                self._reached = max(self._reached, reached)
+                self._read_applied = self._applied  # nothing new for a reader to find
             self._changed.notify_all()
         return len(rows)
 
-    def run_all_once(self) -> int:
+    def run_all_once(self, batch: int | None = None) -> int:
         with self.db.read() as tx:
-            targets = [
-                (t.name, t.generation)
-                for t in trackings(tx, self.db)
-                if t.active and t.name in self.projections
-            ]
-        return self.run_together(targets)
+            active = [t for t in trackings(tx, self.db) if t.active]
+        targets = [(t.name, t.generation) for t in active if t.name in self.projections]
+        return self.run_together(targets, every=len(targets) == len(active), batch=batch)
 
     def catch_up(self) -> int:
         total = 0
-        while (applied := self.run_all_once()) > 0:
+        while (applied := self.run_all_once(max(self.batch, BULK_BATCH))) > 0:
             total += applied
         return total
 
@@ -173,6 +190,13 @@ class ProjectionRunner:
                     continue
                 self._changed.wait(min(remaining, WAIT_POLL_S))
 
+    def known_positions(self, notification_ids: Sequence[int]) -> list[int] | None:
+        """The log positions of `notification_ids` if this process applied them lately (as
+        ledger.views.positions counts them), else None."""
+        with self._changed:
+            found = [self._positions.get(n) for n in notification_ids]
+        return None if None in found else [p for p in found if p is not None]
+
     def _read_positions(self) -> None:
         """Read where every active projection stands, for all waiters (called holding
         `_changed`, released while reading)."""
@@ -206,7 +230,7 @@ class ProjectionRunner:
                 generation = max((t.generation for t in existing), default=0) + 1
                 create_generation(tx, self.db, name, generation, projection.version)
             targets.append((name, generation))
-        while self.run_together(targets) > 0:
+        while self.run_together(targets, batch=max(self.batch, BULK_BATCH)) > 0:
             if callable(progress):
                 progress(min(self.status_of(n, g, digests=False).position for n, g in targets))
         return [self._swap(name, generation) for name, generation in targets]

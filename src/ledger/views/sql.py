@@ -50,7 +50,8 @@ def create_generation(tx: Tx, db: Database, name: str, generation: int, version:
         f"CREATE TABLE {table} (tbl TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,"
         " idx TEXT, PRIMARY KEY (tbl, key))"
     )
-    tx.execute(f"CREATE INDEX {tracking.table}_idx ON {table} (tbl, idx)")
+    # Only rows put with an index are looked up by it: the others need no entry.
+    tx.execute(f"CREATE INDEX {tracking.table}_idx ON {table} (tbl, idx) WHERE idx IS NOT NULL")
     tx.execute(
         f"INSERT INTO {db.table('ledger_projections')}"
         " (name, generation, version, position, notification_id, active) VALUES (?, ?, ?, 0, 0, 0)",
@@ -124,6 +125,11 @@ def newest_notification(tx: Tx, db: Database) -> tuple[int, int]:
     return int(row[0]), int(row[1] or 0)
 
 
+def _parse(data: str) -> Row:
+    row: Row = json.loads(data)
+    return row
+
+
 class SqlView(View):
     """A projection generation's table inside one transaction; writes are kept and flushed
     together (they are visible to this view's own reads at once).
@@ -143,7 +149,7 @@ class SqlView(View):
         row = self.tx.execute(
             f"SELECT data FROM {self.table} WHERE tbl = ? AND key = ?", (table, key)
         ).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else _parse(row[0])
 
     def put(self, table: str, key: str, row: Row, index: str | None = None) -> None:
         self._dirty[(table, key)] = (row, index)
@@ -152,10 +158,13 @@ class SqlView(View):
         self._dirty[(table, key)] = None
 
     def flush(self) -> None:
-        upserts = [
-            (t, k, row_json(v[0]), v[1]) for (t, k), v in self._dirty.items() if v is not None
-        ]
-        deletes = [(t, k) for (t, k), v in self._dirty.items() if v is None]
+        upserts = []
+        deletes = []
+        for (table, key), put in self._dirty.items():
+            if put is None:
+                deletes.append((table, key))
+            else:
+                upserts.append((table, key, row_json(put[0]), put[1]))
         self.tx.executemany(
             f"INSERT INTO {self.table} (tbl, key, data, idx) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (tbl, key) DO UPDATE SET data = excluded.data, idx = excluded.idx",

@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from ledger.db import Database
@@ -33,11 +34,16 @@ V = TypeVar("V")
 
 @dataclass(frozen=True)
 class CertificateRead:
-    """A certificate's register row (as stored, and parsed) and its holder's stream version."""
+    """A certificate's register row (as stored, parsed when first asked: a document already
+    made from the same row needs only its text) and its holder's stream version."""
 
     text: str
-    facts: Row
     holder_version: int | None
+
+    @cached_property
+    def facts(self) -> Row:
+        found: Row = json.loads(self.text)
+        return found
 
 
 class Bounded(Generic[K, V]):
@@ -74,6 +80,7 @@ class VerificationReads:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._generation: int | None = None
+        self._statements: dict[int, str] = {}
 
     def certificate(self, certificate_id: str) -> CertificateRead | None:
         for attempt in range(2):
@@ -97,22 +104,28 @@ class VerificationReads:
         return self._generation
 
     def _read(self, generation: int, certificate_id: str) -> CertificateRead | None:
+        sql = self._statements.get(generation)
+        if sql is None:
+            sql = self._statements[generation] = self._statement(generation)
+        with self.db.statement() as tx:
+            row = tx.execute(sql, (certificate_id, REGISTER, generation)).fetchone()
+        if row is None:
+            return None
+        return CertificateRead(str(row[0]), None if row[1] is None else int(row[1]))
+
+    def _statement(self, generation: int) -> str:
+        """The statement for `generation`, written once (the same text each time, so that the
+        database keeps it prepared)."""
         db = self.db
         table = db.table(f"proj_{REGISTER}_g{generation}")
         if db.postgres:
             holder = "= (p.data::json->>'holder')::uuid"
         else:  # the recorder keeps stream ids as 32 hex digits
             holder = "= replace(json_extract(p.data, '$.holder'), '-', '')"
-        sql = (
+        return (
             "SELECT p.data, (SELECT max(e.originator_version) FROM"
             f" {db.events_table} e WHERE e.originator_id {holder})"
             f" FROM {db.table('ledger_projections')} t JOIN {table} p"
             " ON p.tbl = 'certificates' AND p.key = ?"
             " WHERE t.name = ? AND t.generation = ? AND t.active = 1"
         )
-        with db.statement() as tx:
-            row = tx.execute(sql, (certificate_id, REGISTER, generation)).fetchone()
-        if row is None:
-            return None
-        text = str(row[0])
-        return CertificateRead(text, json.loads(text), None if row[1] is None else int(row[1]))

@@ -1,0 +1,60 @@
+"""Work of concurrent callers done a batch at a time, and the one turn to write to an SQLite file.
+
+`TurnQueue`: each caller queues its item, then takes the lock in turn; whoever holds it does the
+work of what is queued (all of it, or the part it takes), so concurrent callers share one pass
+and a caller alone goes at once. Group commit (ledger.store.group_commit) and the stored answers
+(ledger.api.answer_writer) both work this way.
+
+`sqlite_turn`: SQLite has one writer at a time, and a writer that finds the file locked sleeps
+and tries again, backing off up to 100 ms at a time. The writers of one process (group commits,
+stored answers, the background worker) take this lock first instead, so within the process they
+wait in turn and each starts the moment the one before is done.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_turns: dict[str, threading.RLock] = {}
+_turns_lock = threading.Lock()
+
+
+def sqlite_turn(path: str | os.PathLike[str]) -> threading.RLock:
+    """The process-wide turn to write to the SQLite file at `path`."""
+    key = os.path.realpath(path)
+    with _turns_lock:
+        found = _turns.get(key)
+        if found is None:
+            found = _turns[key] = threading.RLock()
+        return found
+
+
+class TurnQueue(Generic[T]):
+    def __init__(self, lock: threading.Lock | threading.RLock | None = None) -> None:
+        self.items: list[T] = []
+        self.lock = lock if lock is not None else threading.Lock()
+        self._queue_lock = threading.Lock()
+
+    def run(self, item: T, done: threading.Event, work: Callable[[], None]) -> None:
+        """Queue `item`, then take turns at the lock doing `work` (which takes queued items and
+        settles them) until `done` is set: by this caller's turn or by another's."""
+        with self._queue_lock:
+            self.items.append(item)
+        while not done.is_set():
+            with self.lock:
+                if done.is_set():
+                    break
+                work()
+
+    def take(self, choose: Callable[[list[T]], list[T]] = list) -> list[T]:
+        """Take the queued items `choose` picks from the queue (in order); the rest stay."""
+        with self._queue_lock:
+            taken = choose(self.items)
+            chosen = {id(item) for item in taken}
+            self.items = [item for item in self.items if id(item) not in chosen]
+        return taken
