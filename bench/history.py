@@ -28,6 +28,8 @@ TIME_TRAVEL_QUERIES = 400
 # The goals, as ratios to the baseline measured in the same run.
 VERIFY_THROUGHPUT_GOAL = 0.6  # at least, against the trivial JSON route
 VERIFY_P99_GOAL = 1.5  # at most, against the trivial JSON route's p99 at the same concurrency
+VERIFY_ROUNDS = 3  # alternated runs per route and log; each measure's best counts
+TURNS = f"the best of {VERIFY_ROUNDS} runs each, taking turns with the other route and log"
 TIME_TRAVEL_GOAL = 1.5  # at most: p50 against the same trainer's present status
 MEMORY_GOAL = 1.1  # at most: peak RSS on the large log against the small one
 MEMORY_LIMIT_MB = 300
@@ -91,24 +93,32 @@ def verification_figures(
     measured: dict[str, dict[str, dict[str, float]]] = {}
     rss: dict[str, float] = {}
     settled: dict[str, float] = {}
-    for label, ledger in (("small", small), ("large", large)):
-        with serve(ledger.settings) as server:
-            ids = ledger.big.certificates
-            trivial = get_load([f"{server.base}/healthz"], seconds)
-            verify = get_load([f"{server.base}/verify/{i}" for i in ids], seconds)
-            measured[label] = {"trivial": trivial, "verify": verify}
+    with serve(small.settings) as on_small, serve(large.settings) as on_large:
+        servers = {"small": (on_small, small), "large": (on_large, large)}
+        runs: dict[str, dict[str, list[dict[str, float]]]] = {
+            label: {"trivial": [], "verify": []} for label in servers
+        }
+        # Both logs served at once and measured in turns, VERIFY_ROUNDS times: a stall of the
+        # shared machine then falls on either side alike instead of on whichever ran last.
+        for _ in range(VERIFY_ROUNDS):
+            for label, (server, ledger) in servers.items():
+                urls = [f"{server.base}/verify/{i}" for i in ledger.big.certificates]
+                runs[label]["trivial"].append(get_load([f"{server.base}/healthz"], seconds))
+                runs[label]["verify"].append(get_load(urls, seconds))
+        for label, (server, _) in servers.items():
+            measured[label] = {route: best_run(done) for route, done in runs[label].items()}
             # Read before the PDF clients, which run on the large log only: rendering PDFs
             # needs memory of its own (fonts, layout), the same at any log size.
             rss[label] = server.peak_rss_mb()
             settled[label] = server.rss_mb()
-            if label == "large":
-                with pdf_clients(server.base, ids, PDF_CLIENTS) as pdfs:
-                    # Not shorter than a few seconds: the first answers wait behind renders.
-                    measured[label]["under_pdfs"] = get_load(
-                        [f"{server.base}/verify/{i}" for i in ids], max(seconds, PDF_SECONDS)
-                    )
-                measured[label]["pdfs"] = pdfs
-                rss["with_pdfs"] = server.peak_rss_mb()
+        ids = large.big.certificates
+        with pdf_clients(on_large.base, ids, PDF_CLIENTS) as pdfs:
+            # Not shorter than a few seconds: the first answers wait behind renders.
+            measured["large"]["under_pdfs"] = get_load(
+                [f"{on_large.base}/verify/{i}" for i in ids], max(seconds, PDF_SECONDS)
+            )
+        measured["large"]["pdfs"] = pdfs
+        rss["with_pdfs"] = on_large.peak_rss_mb()
     big = measured["large"]
     size = f"{large.big.log_size:,}-record log"
     return [
@@ -120,7 +130,7 @@ def verification_figures(
             big["trivial"]["requests_per_second"],
             VERIFY_THROUGHPUT_GOAL,
             f">= {VERIFY_THROUGHPUT_GOAL}x trivial JSON route",
-            detail=f"{big['verify']['errors']:.0f} failed",
+            detail=f"{big['verify']['errors']:.0f} failed; {TURNS}",
         ),
         ratio_figure(
             f"GET /verify/{{id}} p99 latency, 64 connections, {size}",
@@ -131,7 +141,7 @@ def verification_figures(
             VERIFY_P99_GOAL,
             f"<= {VERIFY_P99_GOAL}x trivial JSON route's p99",
             detail=f"p50 {big['verify']['p50_ms']:.1f} ms "
-            f"(trivial route p50 {big['trivial']['p50_ms']:.1f} ms)",
+            f"(trivial route p50 {big['trivial']['p50_ms']:.1f} ms); {TURNS}",
             at_most=True,
         ),
         Figure(
@@ -154,6 +164,7 @@ def verification_figures(
             measured["small"]["verify"]["requests_per_second"],
             0.9,
             ">= 0.9x the small log",
+            detail=TURNS,
         ),
         memory_figure(
             f"peak RSS of the server under the verification load, {size} vs {small.big.log_size:,}",
@@ -165,6 +176,17 @@ def verification_figures(
             f" have asked for PDFs too {rss['with_pdfs']:.1f} MB",
         ),
     ]
+
+
+def best_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each measure at its best over alternated runs (throughput highest, latencies lowest), with
+    the failures of all of them."""
+    return {
+        "requests_per_second": max(r["requests_per_second"] for r in runs),
+        "p50_ms": min(r["p50_ms"] for r in runs),
+        "p99_ms": min(r["p99_ms"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+    }
 
 
 def memory_figure(name: str, backend: str, large: float, small: float, detail: str = "") -> Figure:

@@ -111,7 +111,7 @@ def main() -> int:
             places.create_database()
         try:
             if args.what == "append":
-                in_process(lambda: append.service_rate(places, args.backend, 3000))
+                in_process(lambda: append.append_rates(places, args.backend, 3000))
             elif args.what == "http-append":
                 print(append.http_rate(places, args.backend, 3000, serving=spied(raw)))
                 summarise(raw)

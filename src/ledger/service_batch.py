@@ -28,18 +28,30 @@ class Overlay:
     def __init__(self, base: Repository) -> None:
         self.base = base
         self._pending: dict[UUID, Any] = {}
+        # What the batch has read from the store, read once: the batch is one moment, and a
+        # change it makes to an aggregate someone changed meanwhile conflicts at commit.
+        self._read: dict[UUID, Any] = {}
+        self._exists: dict[UUID, bool] = {}
 
     def get(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
         found = self._pending.get(aggregate_id)
         if found is None:
-            return self.base.get(kind, aggregate_id, cls)
+            found = self._read.get(aggregate_id)
+        if found is None:
+            found = self._read[aggregate_id] = self.base.get(kind, aggregate_id, cls)
+            self._exists[aggregate_id] = True
         if cls is not None and not isinstance(found, cls):
             raise NotFound(kind, str(aggregate_id))
         # A copy, as the store gives: a command refused halfway leaves the batch unchanged.
         return copy.deepcopy(found)
 
     def exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self._pending or self.base.exists(aggregate_id)
+        if aggregate_id in self._pending:
+            return True
+        known = self._exists.get(aggregate_id)
+        if known is None:
+            known = self._exists[aggregate_id] = self.base.exists(aggregate_id)
+        return known
 
     def save(self, *aggregates: Any) -> list[int]:
         for aggregate in aggregates:
@@ -47,6 +59,8 @@ class Overlay:
         return []
 
     def forget_cached(self) -> None:
+        self._read.clear()
+        self._exists.clear()
         self.base.forget_cached()
 
     def commit(self) -> list[int]:

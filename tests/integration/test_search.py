@@ -207,3 +207,33 @@ def test_an_erased_persons_tokens_are_gone_from_the_database_files(runtime: Runt
     assert on_disk() == tokens
     runtime.service.erase_person(DPO, ids[name], "request")
     assert on_disk() == set()
+
+
+def test_prefetched_duplicates_answer_as_the_directory_does_and_forget_on_a_change(
+    runtime: Runtime,
+) -> None:
+    ids = register_all(runtime.service)
+    people = runtime.people
+    asked = [
+        ("Z. H.", " ZUZANA.Hrusovska@example.org", "Elsewhere"),
+        ("zuzana HRUSOVSKA", "zh@example.net", "ústav regionálneho rozvoja"),
+        ("Zuzana Hrušovská", "ivana.h@example.org", "Ústav Regionálneho Rozvoja"),
+        ("Nobody Known", "nobody@example.org", "Nowhere"),
+    ]
+    plain = [people.duplicates(*row) for row in asked]
+    assert plain[0] == [ids["Zuzana Hrušovská"]]
+    assert plain[3] == []
+    with people.prefetched(asked):
+        people.storage.matching_any = None  # type: ignore[assignment,method-assign]
+        try:  # answered from the one read made on entry, in the same order
+            assert [people.duplicates(*row) for row in asked] == plain
+        finally:
+            del people.storage.matching_any
+        # a row not prefetched reads as usual
+        assert people.duplicates("Tomás Ferreiro Lago", "", "Asociación Comarcal Lago") == [
+            ids["Tomás Ferreiro Lago"]
+        ]
+        # a change to the directory ends the prefetched answers: none goes stale
+        newcomer = register(runtime.service, "Nobody Known", "nobody@example.org", "Nowhere")
+        assert people.duplicates(*asked[3]) == [newcomer]
+    assert people.duplicates(*asked[3]) == [newcomer]

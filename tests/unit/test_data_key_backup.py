@@ -196,3 +196,14 @@ def test_writing_replaces_an_older_backup_and_leaves_no_partial_file(
     write_backup(source, ORIGIN, backup, TAKEN_AT)
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert sorted(p.name for p in backup.parent.iterdir()) == ["data-keys.backup", "source"]
+
+
+def test_keys_for_many_people_answers_as_key_for_does_each(source: SQLitePersonKeys) -> None:
+    newcomer = "00000000-0000-4000-8000-000000000099"
+    held, erased = PEOPLE[0], PEOPLE[-1]
+    keys = source.keys_for({held: False, erased: False, newcomer: True})
+    assert keys == {held: source.key_for(held), erased: None, newcomer: source.key_for(newcomer)}
+    assert keys[newcomer] is not None
+    assert len(keys[newcomer] or b"") == 32
+    with pytest.raises(PersonalDataUnavailable):  # no key held, and not asked to make one
+        source.keys_for({held: False, "00000000-0000-4000-8000-000000000098": False})

@@ -73,6 +73,13 @@ class LedgerCreated(Aggregate.Created):
     effective_on: date | None
 
 
+# Values an aggregate's copy can share as they are (`copy.deepcopy` rebuilds a UUID, date or
+# datetime through its reduce protocol, a few microseconds each, on every command).
+_IMMUTABLE: frozenset[type] = frozenset(
+    {str, int, bool, float, bytes, type(None), UUID, date, datetime}
+)
+
+
 class LedgerAggregate(Aggregate):
     """Common helpers: events are made with the actor, the recorded-at time and valid time."""
 
@@ -89,7 +96,12 @@ class LedgerAggregate(Aggregate):
         shared = self.SHARED_ITEM_LISTS
         state = clone.__dict__
         for name, value in self.__dict__.items():
-            state[name] = list(value) if name in shared else copy.deepcopy(value, memo)
+            if type(value) in _IMMUTABLE:
+                state[name] = value
+            elif name in shared:
+                state[name] = list(value)
+            else:
+                state[name] = copy.deepcopy(value, memo)
         return clone
 
     def record(

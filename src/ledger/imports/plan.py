@@ -26,7 +26,7 @@ from ledger.domain.errors import (
 from ledger.domain.folding import fold, fold_email
 from ledger.domain.person import Person
 from ledger.imports.columns import ImportKind
-from ledger.imports.csv_input import read_table
+from ledger.imports.csv_input import Record, read_table
 from ledger.imports.report import ImportReport, RowProblem, UnreadableFile
 from ledger.imports.resolve import PeopleByEmail, Resolver, kept
 from ledger.imports.rows import Cells, PersonRow, attendance_row, enrolment_row, person_row
@@ -71,22 +71,38 @@ def import_csv(
     rows = _ROWS[kind](batch.service, Resolver(batch.service, people, programmes), actor)
     appended = skipped = 0
     problems: list[RowProblem] = []
-    for record in table.records:
-        cells = Cells(record)
-        outcome = rows.check(cells)
-        problems.extend(cells.problems)
-        if cells.problems:
-            continue
-        if outcome:
-            appended += 1
-        elif outcome is False:
-            skipped += 1
+    with people.prefetched(_lookups(table.records)):
+        for record in table.records:
+            cells = Cells(record)
+            outcome = rows.check(cells)
+            problems.extend(cells.problems)
+            if cells.problems:
+                continue
+            if outcome:
+                appended += 1
+            elif outcome is False:
+                skipped += 1
     rows_read = len(table.records)
     if problems or not commit or not appended:
         committed = commit and not problems  # nothing new: committed without a write
         return ImportReport(kind, rows_read, appended, skipped, tuple(problems), committed)
     receipt = batch.commit()
     return ImportReport(kind, rows_read, appended, skipped, (), True, receipt.positions)
+
+
+def _lookups(records: Iterable[Record]) -> list[tuple[str, str, str]]:
+    """The directory lookups the rows will make: a person by email, and for a registration the
+    possible duplicates by email or by name and organisation."""
+    found = []
+    for record in records:
+        cells = record.cells
+        email = cells.get("email", "").strip()
+        if email:
+            found.append(("", email, ""))
+            name, organisation = cells.get("name", "").strip(), cells.get("organisation", "")
+            if name:
+                found.append((name, email, organisation.strip()))
+    return found
 
 
 def refused(cells: Cells, column: str, error: DomainError) -> None:
@@ -171,7 +187,9 @@ class _People(_Rows):
             if registered is None:
                 return None
             person_id, appended = registered, True
-        if programme is not None and not self.enrolled(programme, person_id):
+        # A person this file registers has no enrolment yet: no need to ask the store.
+        new = person_id in self.registered
+        if programme is not None and (new or not self.enrolled(programme, person_id)):
             if not self.attempt(
                 cells,
                 "programme",

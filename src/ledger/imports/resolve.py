@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from difflib import get_close_matches
 from typing import Protocol
 from uuid import UUID
@@ -20,6 +21,10 @@ class PeopleByEmail(Protocol):
     """The part of the people directory an import needs (`ledger.search`)."""
 
     def duplicates(self, name: str, email: str, organisation: str) -> list[str]: ...
+
+    def prefetched(self, rows: Iterable[tuple[str, str, str]]) -> AbstractContextManager[None]:
+        """A block in which `duplicates` of these rows need no further reads."""
+        ...
 
 
 class Resolver:

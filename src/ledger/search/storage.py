@@ -180,6 +180,20 @@ class IndexStorage:
             ).fetchall()
         return [str(row[0]) for row in rows]
 
+    def holders(self, tokens: Sequence[str]) -> dict[str, set[str]]:
+        """Each of the tokens with the people holding it (an empty set for none), read at once."""
+        found: dict[str, set[str]] = {token: set() for token in tokens}
+        with self.db.read() as tx:
+            for start in range(0, len(tokens), 500):  # within SQLite's limit of parameters
+                chunk = tokens[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for token, person_id in tx.execute(
+                    f"SELECT token, person_id FROM {self.tokens} WHERE token IN ({marks})",
+                    list(chunk),
+                ).fetchall():
+                    found[str(token)].add(str(person_id))
+        return found
+
     def is_erased(self, person_id: str) -> bool:
         with self.db.read() as tx:
             row = tx.execute(

@@ -91,11 +91,12 @@ class ChainedEventStore(EventStore[UUID]):
         stored: list[StoredEvent] = []
         sealed: list[SignedRecord] = []
         batch_heads: dict[str, tuple[int, str]] = {}
+        keys = self.signing_mapper.data_keys(domain_events)
         for event in domain_events:
             stream = stream_name(event.originator_id)
             version = int(event.originator_version)
             prev = self._previous_digest(stream, version, batch_heads)
-            signed = self.signing_mapper.seal_event(event, prev)
+            signed = self.signing_mapper.seal_event(event, prev, keys)
             batch_heads[stream] = (version, signed.digest)
             sealed.append(signed)
             stored.append(

@@ -19,6 +19,7 @@ that a restored person's later records stay readable once the data-key backup is
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -62,8 +63,30 @@ class SigningMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         raise NotImplementedError("records are chained: write through ChainedEventStore.put")
 
-    def seal_event(self, event: Any, prev: str | None) -> SignedRecord:
-        """Encode, encrypt personal fields, and sign `event` as the successor of `prev`."""
+    def data_keys(self, events: Sequence[Any]) -> dict[str, bytes | None]:
+        """The data keys `seal_event` needs for `events`, read (and for people registered among
+        them, made) all at once instead of once per personal field."""
+        wanted: dict[str, bool] = {}
+        for event in events:
+            cls = type(event)
+            type_name = getattr(cls, "TOPIC", "")
+            registers = type_name == PersonRegistered.TOPIC
+            for name in getattr(cls, "PERSONAL", ()):
+                if _of_person_stream(type_name):
+                    person = stream_name(event.originator_id)
+                else:
+                    value = getattr(event, name)
+                    if not isinstance(value, PersonalText):
+                        continue  # refused by `seal_event`
+                    person = value.person
+                wanted[person] = wanted.get(person, False) or registers
+        return self.person_keys.keys_for(wanted) if wanted else {}
+
+    def seal_event(
+        self, event: Any, prev: str | None, keys: Mapping[str, bytes | None] | None = None
+    ) -> SignedRecord:
+        """Encode, encrypt personal fields, and sign `event` as the successor of `prev`; `keys`
+        are data keys already read by `data_keys`."""
         cls = type(event)
         type_name = getattr(cls, "TOPIC", None)
         if type_name is None or EVENT_TYPES.get(type_name) is not cls:
@@ -72,7 +95,7 @@ class SigningMapper(Mapper[UUID]):
         version = int(event.originator_version)
         payload = encode_payload(event)
         for name in getattr(cls, "PERSONAL", ()):
-            payload[name] = self._encrypt(event, stream, version, type_name, name)
+            payload[name] = self._encrypt(event, stream, version, type_name, name, keys)
         signer = self.signing.signer_at(event.timestamp)
         record = Record(
             origin=self.signing.origin,
@@ -87,7 +110,13 @@ class SigningMapper(Mapper[UUID]):
         return seal(record, signer)
 
     def _encrypt(
-        self, event: Any, stream: str, version: int, type_name: str, name: str
+        self,
+        event: Any,
+        stream: str,
+        version: int,
+        type_name: str,
+        name: str,
+        keys: Mapping[str, bytes | None] | None,
     ) -> dict[str, str]:
         value = getattr(event, name)
         if _of_person_stream(type_name):
@@ -96,7 +125,10 @@ class SigningMapper(Mapper[UUID]):
             person, named = value.person, True
         else:
             raise TypeError(f"{type_name}.{name} is free text about a person: give a PersonalText")
-        key = self.person_keys.key_for(person, create=type_name == PersonRegistered.TOPIC)
+        if keys is not None and person in keys:
+            key = keys[person]
+        else:
+            key = self.person_keys.key_for(person, create=type_name == PersonRegistered.TOPIC)
         if key is None:
             raise DecryptionError(f"person {person} is erased: no personal data may be added")
         aad = associated_data(self.signing.origin, stream, version, type_name, name)

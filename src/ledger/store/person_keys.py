@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,6 +71,26 @@ class PersonKeys(ABC):
             raise DecryptionError(f"data key of person {person} vanished while being made")
         return unwrap_key(self._kek, wrapped, person)
 
+    def keys_for(self, wanted: Mapping[str, bool]) -> dict[str, bytes | None]:
+        """`key_for` of many people at once, `wanted` mapping each to `create`: one read, and
+        for people without a row one insert and one more read. Raises as `key_for` does."""
+        loaded = self._load_many(list(wanted))
+        missing = [person for person in wanted if person not in loaded]
+        for person in missing:
+            if not wanted[person]:
+                raise PersonalDataUnavailable(person)
+        if missing:
+            self._insert_many([(p, wrap_key(self._kek, os.urandom(32), p)) for p in missing])
+            made = self._load_many(missing)  # another writer may have won the race
+            for person in missing:
+                if made.get(person) is None:
+                    raise DecryptionError(f"data key of person {person} vanished while being made")
+            loaded.update(made)
+        return {
+            person: None if wrapped is None else unwrap_key(self._kek, wrapped, person)
+            for person, wrapped in loaded.items()
+        }
+
     def is_erased(self, person: str) -> bool:
         found, wrapped = self._load(person)
         return found and wrapped is None
@@ -91,8 +111,8 @@ class PersonKeys(ABC):
         """Insert the wrapped keys of people this store has no row for. A row already there
         wins, erased (no key) or not, whatever the order of a concurrent erasure. Returns
         how many were inserted and the people whose row was erased already."""
-        present = self._present([person for person, _ in entries])
-        erased = {person for person, holds in present.items() if not holds}
+        present = self._load_many([person for person, _ in entries])
+        erased = {person for person, wrapped in present.items() if wrapped is None}
         inserted = self._insert_many([entry for entry in entries if entry[0] not in present])
         return inserted, erased
 
@@ -115,8 +135,8 @@ class PersonKeys(ABC):
     def _held_after(self, person: str, limit: int) -> list[tuple[str, bytes]]: ...
 
     @abstractmethod
-    def _present(self, people: Sequence[str]) -> dict[str, bool]:
-        """Of `people`, those with a row, and whether it still holds a key."""
+    def _load_many(self, people: Sequence[str]) -> dict[str, bytes | None]:
+        """Of `people`, those with a row, and its wrapped key (None once erased)."""
 
     @abstractmethod
     def destroy(self, person: str) -> None:
@@ -206,17 +226,16 @@ class SQLitePersonKeys(PersonKeys):
         )
         return [(str(p), bytes(w)) for p, w in rows]
 
-    def _present(self, people: Sequence[str]) -> dict[str, bool]:
-        found: dict[str, bool] = {}
+    def _load_many(self, people: Sequence[str]) -> dict[str, bytes | None]:
+        found: dict[str, bytes | None] = {}
         conn = self._connect()
         for start in range(0, len(people), 500):  # within SQLite's limit of bound parameters
             chunk = people[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for person, holds in conn.execute(
-                f"SELECT person, wrapped IS NOT NULL FROM person_keys WHERE person IN ({marks})",
-                chunk,
+            for person, wrapped in conn.execute(
+                f"SELECT person, wrapped FROM person_keys WHERE person IN ({marks})", chunk
             ):
-                found[str(person)] = bool(holds)
+                found[str(person)] = None if wrapped is None else bytes(wrapped)
         return found
 
     def close(self) -> None:
@@ -279,11 +298,9 @@ class PostgresPersonKeys(PersonKeys):
         query = psycopg.sql.SQL(
             "INSERT INTO {} (person, wrapped) VALUES (%s, %s) ON CONFLICT DO NOTHING"
         ).format(self._table)
-        inserted = 0
-        with self._pool.connection() as conn, conn.transaction():
-            for person, wrapped in entries:
-                inserted += conn.execute(query, (person, wrapped)).rowcount
-        return inserted
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(query, entries)  # pipelined: one round trip, not one per key
+            return cursor.rowcount
 
     def count_held(self) -> int:
         with self._pool.connection() as conn:
@@ -305,15 +322,17 @@ class PostgresPersonKeys(PersonKeys):
             ).fetchall()
         return [(str(p), bytes(w)) for p, w in rows]
 
-    def _present(self, people: Sequence[str]) -> dict[str, bool]:
+    def _load_many(self, people: Sequence[str]) -> dict[str, bytes | None]:
         with self._pool.connection() as conn:
             rows = conn.execute(
-                psycopg.sql.SQL(
-                    "SELECT person, wrapped IS NOT NULL FROM {} WHERE person = ANY(%s)"
-                ).format(self._table),
+                psycopg.sql.SQL("SELECT person, wrapped FROM {} WHERE person = ANY(%s)").format(
+                    self._table
+                ),
                 (list(people),),
             ).fetchall()
-        return {str(person): bool(holds) for person, holds in rows}
+        return {
+            str(person): None if wrapped is None else bytes(wrapped) for person, wrapped in rows
+        }
 
     def destroy(self, person: str) -> None:
         with self._pool.connection() as conn:
