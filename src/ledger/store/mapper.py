@@ -203,6 +203,7 @@ class SigningMapper(Mapper[UUID]):
     def _decrypt(self, record: Record, fields: tuple[str, ...]) -> dict[str, str]:
         own = _of_person_stream(record.type)
         plain = {}
+        keys: dict[str, bytes | None] = {}  # a record's fields are mostly of one person
         for name in fields:
             value = record.payload.get(name)
             if isinstance(value, str) and not own:
@@ -218,12 +219,13 @@ class SigningMapper(Mapper[UUID]):
                     record.stream, record.version, f"personal field {name} names no person"
                 )
             try:
-                key = self.person_keys.key_for(person)
+                key = keys[person] if person in keys else self.person_keys.key_for(person)
             except PersonalDataUnavailable:
                 plain[name] = NOT_AVAILABLE_HERE  # restored without data keys: not tampering
                 continue
             except DecryptionError as exc:
                 raise RecordIntegrityError(record.stream, record.version, str(exc)) from exc
+            keys[person] = key
             if key is None:
                 plain[name] = ERASED
                 continue
