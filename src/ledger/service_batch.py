@@ -58,6 +58,11 @@ class Overlay:
             self._pending[aggregate.id] = aggregate
         return []
 
+    def not_stored(self, aggregate_id: UUID) -> None:
+        """Note that `aggregate_id` is not in the store, without asking it: its id is derived
+        from an aggregate this batch creates. A save of it still conflicts if that is wrong."""
+        self._exists.setdefault(aggregate_id, False)
+
     def forget_cached(self) -> None:
         self._read.clear()
         self._exists.clear()
@@ -124,6 +129,10 @@ class Batch(Generic[S]):
         self._overlay = overlay
         self._people = people
         self._committed = False
+
+    def not_stored(self, aggregate_id: UUID) -> None:
+        """See `Overlay.not_stored`."""
+        self._overlay.not_stored(aggregate_id)
 
     def commit(self, ident: str = "") -> Receipt:
         """Write everything in one save; then enter the registered people in the directory."""

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from uuid import UUID
 
 import pytest
 
 from ledger.domain.actors import Actor, Role
+from ledger.domain.enrolment import enrolment_id
 from ledger.domain.errors import (
     BatchRefused,
     Conflict,
@@ -347,3 +349,27 @@ def test_tutors_recording_attendance_is_a_policy_parameter_of_0_or_1(ledger: Led
             "ECEI-2012",
             policy={"tutors_record_attendance": 2},
         )
+
+
+def test_a_batch_told_an_aggregate_is_not_stored_does_not_ask_and_conflicts_if_told_wrong(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = ledger.service
+    programme = open_programme(service)
+    enrolled = register(service, "Stored Enrolment", "Agency S")
+    service.enrol(REGISTRAR, programme, enrolled)
+    before = written(ledger)
+    asked: list[UUID] = []
+    real_exists = ledger.store.exists
+    monkeypatch.setattr(
+        ledger.store, "exists", lambda ident: asked.append(ident) or real_exists(ident)
+    )
+    batch = service.batch()
+    ident = enrolment_id(UUID(programme), UUID(enrolled))
+    batch.not_stored(ident)  # wrong on purpose: this enrolment is stored
+    batch.service.enrol(REGISTRAR, programme, enrolled)
+    assert ident not in asked
+    with pytest.raises(Conflict):
+        batch.commit("wrongly-told")
+    assert written(ledger) == before
+    assert service.enrolment(programme, enrolled).version == 1

@@ -31,6 +31,7 @@ from ledger.imports.report import ImportReport, RowProblem, UnreadableFile
 from ledger.imports.resolve import PeopleByEmail, Resolver, kept
 from ledger.imports.rows import Cells, PersonRow, attendance_row, enrolment_row, person_row
 from ledger.service import LedgerService
+from ledger.service_batch import Batch
 
 COLUMN_OF_FIELD = {
     "name": "name",
@@ -68,7 +69,7 @@ def import_csv(
     except UnreadableFile as exc:
         return ImportReport(kind, 0, 0, 0, exc.problems)
     batch = service.batch()
-    rows = _ROWS[kind](batch.service, Resolver(batch.service, people, programmes), actor)
+    rows = _ROWS[kind](batch, Resolver(batch.service, people, programmes), actor)
     appended = skipped = 0
     problems: list[RowProblem] = []
     with people.prefetched(_lookups(table.records)):
@@ -118,8 +119,9 @@ def refused(cells: Cells, column: str, error: DomainError) -> None:
 class _Rows(ABC):
     """The checks of one kind of row, with what earlier rows of the file recorded."""
 
-    def __init__(self, service: LedgerService, resolve: Resolver, actor: Actor) -> None:
-        self.service = service
+    def __init__(self, batch: Batch[LedgerService], resolve: Resolver, actor: Actor) -> None:
+        self.batch = batch
+        self.service = batch.service
         self.resolve = resolve
         self.actor = actor
         self.seen: dict[tuple[object, ...], int] = {}
@@ -158,8 +160,8 @@ class _Rows(ABC):
 class _People(_Rows):
     """name, email, organisation, region, country, and optionally the programme to enrol in."""
 
-    def __init__(self, service: LedgerService, resolve: Resolver, actor: Actor) -> None:
-        super().__init__(service, resolve, actor)
+    def __init__(self, batch: Batch[LedgerService], resolve: Resolver, actor: Actor) -> None:
+        super().__init__(batch, resolve, actor)
         self.registered: dict[str, int] = {}  # person id -> the row that registers them
 
     def check(self, cells: Cells) -> Outcome:
@@ -187,9 +189,10 @@ class _People(_Rows):
             if registered is None:
                 return None
             person_id, appended = registered, True
-        # A person this file registers has no enrolment yet: no need to ask the store.
-        new = person_id in self.registered
-        if programme is not None and (new or not self.enrolled(programme, person_id)):
+        if programme is not None and person_id in self.registered:
+            # A person this file registers has no enrolment yet: no need to ask the store.
+            self.batch.not_stored(enrolment_id(UUID(programme), UUID(person_id)))
+        if programme is not None and not self.enrolled(programme, person_id):
             if not self.attempt(
                 cells,
                 "programme",

@@ -83,10 +83,10 @@ class SigningMapper(Mapper[UUID]):
         return self.person_keys.keys_for(wanted) if wanted else {}
 
     def seal_event(
-        self, event: Any, prev: str | None, keys: Mapping[str, bytes | None] | None = None
+        self, event: Any, prev: str | None, keys: Mapping[str, bytes | None]
     ) -> SignedRecord:
         """Encode, encrypt personal fields, and sign `event` as the successor of `prev`; `keys`
-        are data keys already read by `data_keys`."""
+        are the data keys `data_keys` read for the events saved with it."""
         cls = type(event)
         type_name = getattr(cls, "TOPIC", None)
         if type_name is None or EVENT_TYPES.get(type_name) is not cls:
@@ -116,7 +116,7 @@ class SigningMapper(Mapper[UUID]):
         version: int,
         type_name: str,
         name: str,
-        keys: Mapping[str, bytes | None] | None,
+        keys: Mapping[str, bytes | None],
     ) -> dict[str, str]:
         value = getattr(event, name)
         if _of_person_stream(type_name):
@@ -125,10 +125,9 @@ class SigningMapper(Mapper[UUID]):
             person, named = value.person, True
         else:
             raise TypeError(f"{type_name}.{name} is free text about a person: give a PersonalText")
-        if keys is not None and person in keys:
-            key = keys[person]
-        else:
-            key = self.person_keys.key_for(person, create=type_name == PersonRegistered.TOPIC)
+        if person not in keys:
+            raise KeyError(f"data key of person {person} was not read before sealing")
+        key = keys[person]
         if key is None:
             raise DecryptionError(f"person {person} is erased: no personal data may be added")
         aad = associated_data(self.signing.origin, stream, version, type_name, name)

@@ -59,17 +59,7 @@ class PersonKeys(ABC):
         return kek_fingerprint(self._kek)
 
     def key_for(self, person: str, *, create: bool = False) -> bytes | None:
-        found, wrapped = self._load(person)
-        if found:
-            return None if wrapped is None else unwrap_key(self._kek, wrapped, person)
-        if not create:
-            raise PersonalDataUnavailable(person)
-        key = os.urandom(32)
-        self._insert(person, wrap_key(self._kek, key, person))
-        found, wrapped = self._load(person)  # another writer may have won the race
-        if not found or wrapped is None:
-            raise DecryptionError(f"data key of person {person} vanished while being made")
-        return unwrap_key(self._kek, wrapped, person)
+        return self.keys_for({person: create})[person]
 
     def keys_for(self, wanted: Mapping[str, bool]) -> dict[str, bytes | None]:
         """`key_for` of many people at once, `wanted` mapping each to `create`: one read, and
@@ -120,12 +110,9 @@ class PersonKeys(ABC):
     def _load(self, person: str) -> tuple[bool, bytes | None]: ...
 
     @abstractmethod
-    def _insert(self, person: str, wrapped: bytes) -> int:
-        """Insert unless a row exists; 1 if inserted, else 0."""
-
-    @abstractmethod
     def _insert_many(self, entries: Sequence[tuple[str, bytes]]) -> int:
-        """`_insert` each, in one transaction; how many were inserted."""
+        """Insert each unless its person has a row, in one transaction; how many were
+        inserted."""
 
     @abstractmethod
     def count_held(self) -> int:
@@ -180,13 +167,6 @@ class SQLitePersonKeys(PersonKeys):
             .fetchone()
         )
         return (False, None) if row is None else (True, row[0])
-
-    def _insert(self, person: str, wrapped: bytes) -> int:
-        cursor = self._connect().execute(
-            "INSERT OR IGNORE INTO person_keys (person, wrapped, created_at) VALUES (?, ?, ?)",
-            (person, wrapped, datetime.now(UTC).isoformat()),
-        )
-        return int(cursor.rowcount)
 
     def _insert_many(self, entries: Sequence[tuple[str, bytes]]) -> int:
         conn = self._connect()
@@ -283,16 +263,6 @@ class PostgresPersonKeys(PersonKeys):
                 (person,),
             ).fetchone()
         return (False, None) if row is None else (True, row[0])
-
-    def _insert(self, person: str, wrapped: bytes) -> int:
-        with self._pool.connection() as conn:
-            cursor = conn.execute(
-                psycopg.sql.SQL(
-                    "INSERT INTO {} (person, wrapped) VALUES (%s, %s) ON CONFLICT DO NOTHING"
-                ).format(self._table),
-                (person, wrapped),
-            )
-            return cursor.rowcount
 
     def _insert_many(self, entries: Sequence[tuple[str, bytes]]) -> int:
         query = psycopg.sql.SQL(
