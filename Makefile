@@ -27,6 +27,9 @@ run: $(STAMP)
 	$(BIN)/ledger demo-admin
 	exec $(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
+# Four test processes on two cores: much of the suite waits on servers, browsers and databases.
+# `make test PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= -n 4 --dist worksteal
 test: $(STAMP) system-deps $(JS_DEPS)
 	$(BIN)/ruff check src projections tests bench
 	$(BIN)/mypy
