@@ -28,8 +28,9 @@ run: $(STAMP)
 	exec $(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
 # Four test processes on two cores: much of the suite waits on servers, browsers and databases.
+# Each module runs whole, in order, in one process: some tell a story across their tests.
 # `make test PYTEST_ARGS=` runs it in one process.
-PYTEST_ARGS ?= -n 4 --dist worksteal
+PYTEST_ARGS ?= -n 4 --dist loadscope
 test: $(STAMP) system-deps $(JS_DEPS)
 	$(BIN)/ruff check src projections tests bench
 	$(BIN)/mypy
