@@ -207,7 +207,7 @@ def search_figures(places: Places, backend: str, count: int = 10_000) -> list[Fi
         def listed(query: str) -> list[str]:
             page = lists.people(
                 runtime.queries,
-                runtime.service.person,
+                runtime.service.persons,
                 limit=20,
                 q=query,
                 directory=runtime.people,

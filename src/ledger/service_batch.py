@@ -10,7 +10,7 @@ that match each other are caught like matches with people already registered.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -44,6 +44,16 @@ class Overlay:
             raise NotFound(kind, str(aggregate_id))
         # A copy, as the store gives: a command refused halfway leaves the batch unchanged.
         return copy.deepcopy(found)
+
+    def get_many(
+        self, kind: str, aggregate_ids: Sequence[UUID], cls: type[Any] | None = None
+    ) -> dict[UUID, Any]:
+        unread = [i for i in aggregate_ids if i not in self._pending and i not in self._read]
+        if unread:
+            for aggregate_id, aggregate in self.base.get_many(kind, unread, cls).items():
+                self._read[aggregate_id] = aggregate
+                self._exists[aggregate_id] = True
+        return {i: self.get(kind, i, cls) for i in aggregate_ids}
 
     def exists(self, aggregate_id: UUID) -> bool:
         if aggregate_id in self._pending:

@@ -153,6 +153,12 @@ class ServiceCore:
     def person(self, person_id: str | UUID) -> Person:
         return self.repo.get("person", as_id("person_id", person_id), Person)  # type: ignore[no-any-return]
 
+    def persons(self, person_ids: Sequence[str]) -> dict[str, Person]:
+        """`person` of each of several people, read together (a page of a list)."""
+        ids = {person_id: as_id("person_id", person_id) for person_id in person_ids}
+        found = self.repo.get_many("person", list(dict.fromkeys(ids.values())), Person)
+        return {person_id: found[ident] for person_id, ident in ids.items()}
+
     def enrolment(self, programme_id: str | UUID, person_id: str | UUID) -> Enrolment:
         ident = enrolment_id(as_id("programme_id", programme_id), as_id("person_id", person_id))
         return self.repo.get("enrolment", ident, Enrolment)  # type: ignore[no-any-return]

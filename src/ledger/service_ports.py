@@ -7,7 +7,7 @@ these contracts.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -17,6 +17,12 @@ class Repository(Protocol):
     """What the service needs of a store (implemented by `ledger.store.application.Store`)."""
 
     def get(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any: ...
+
+    def get_many(
+        self, kind: str, aggregate_ids: Sequence[UUID], cls: type[Any] | None = None
+    ) -> dict[UUID, Any]:
+        """`get` of each, read together; raises `NotFound` for the first that is missing."""
+        ...
 
     def exists(self, aggregate_id: UUID) -> bool: ...
 

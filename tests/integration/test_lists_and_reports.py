@@ -115,7 +115,7 @@ def people_page(
 ) -> lists.Page:
     return lists.people(
         runtime.queries,
-        runtime.service.person,
+        runtime.service.persons,
         limit=limit,
         cursor=cursor,
         q=q,

@@ -16,7 +16,7 @@ def find_people(app: AppState, q: str, limit: int) -> list[dict[str, object]]:
     runtime = app.runtime
     page = lists.people(
         runtime.queries,
-        runtime.service.person,
+        runtime.service.persons,
         limit=limit,
         q=q,
         directory=runtime.people,

@@ -6,6 +6,7 @@ the private keys this process may sign with, the per-person key store, and the b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from eventsourcing.application import (
     LRUCache,
     ProcessingEvent,
     Repository,
+    project_aggregate,
 )
 from eventsourcing.persistence import EventStore, IntegrityError, Mapper, Recording
 
@@ -101,6 +103,25 @@ class Store:
         if cls is not None and not isinstance(aggregate, cls):
             raise NotFound(kind, str(aggregate_id))
         return aggregate
+
+    def get_many(
+        self, kind: str, aggregate_ids: Sequence[UUID], cls: type[Any] | None = None
+    ) -> dict[UUID, Any]:
+        """As `get` for each of several aggregates, read together (a page of people: one read
+        of their records and one of their data keys, instead of two or more each). Read from
+        the records, not the cache, so each is as current as the read. Raises `NotFound`
+        for the first that is missing."""
+        event_store = self.app.events
+        assert isinstance(event_store, ChainedEventStore)
+        streams = event_store.get_streams(aggregate_ids)
+        found: dict[UUID, Any] = {}
+        for aggregate_id in aggregate_ids:
+            events = streams.get(aggregate_id)
+            aggregate = None if events is None else project_aggregate(None, events)
+            if aggregate is None or (cls is not None and not isinstance(aggregate, cls)):
+                raise NotFound(kind, str(aggregate_id))
+            found[aggregate_id] = aggregate
+        return found
 
     def read(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
         """As `get`, for a reader that goes through many aggregates once (the people indexer

@@ -151,7 +151,7 @@ class SigningMapper(Mapper[UUID]):
             prev=None,
             kid="",
         )
-        return self._decrypt(record, (name,))[name]
+        return self._decrypt(record, (name,), {})[name]
 
     def open_stored(self, stored: StoredEvent) -> SignedRecord:
         """Parse and check a stored record's form, origin, type and key window (no signature)."""
@@ -179,13 +179,17 @@ class SigningMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.event_from_record(self.open_stored(stored_event))
 
-    def event_from_record(self, signed: SignedRecord) -> Any:
+    def event_from_record(
+        self, signed: SignedRecord, held: Mapping[str, bytes | None] | None = None
+    ) -> Any:
+        """The domain event of a checked record, its personal fields decrypted (`held`: data
+        keys read already, by person; others are read as needed)."""
         record = signed.record
         cls = EVENT_TYPES[record.type]
         payload = dict(record.payload)
         personal = getattr(cls, "PERSONAL", ())
         if personal:
-            payload.update(self._decrypt(record, personal))
+            payload.update(self._decrypt(record, personal, held or {}))
         try:
             state = decode_payload(cls, payload)
         except CodecError as exc:
@@ -199,10 +203,12 @@ class SigningMapper(Mapper[UUID]):
         object.__setattr__(event, "__dict__", state)
         return event
 
-    def _decrypt(self, record: Record, fields: tuple[str, ...]) -> dict[str, str]:
+    def _decrypt(
+        self, record: Record, fields: tuple[str, ...], held: Mapping[str, bytes | None]
+    ) -> dict[str, str]:
         own = _of_person_stream(record.type)
         plain = {}
-        keys: dict[str, bytes | None] = {}  # a record's fields are mostly of one person
+        keys = dict(held)  # a record's fields are mostly of one person
         for name in fields:
             value = record.payload.get(name)
             if isinstance(value, str) and not own:

@@ -81,6 +81,14 @@ class PersonKeys(ABC):
             for person, wrapped in loaded.items()
         }
 
+    def held_keys(self, people: Sequence[str]) -> dict[str, bytes | None]:
+        """Of `people`, those this store holds a row for, with their data key (None once
+        erased), in one read; nothing is made and nothing raised for people without a row."""
+        return {
+            person: None if wrapped is None else unwrap_key(self._kek, wrapped, person)
+            for person, wrapped in self._load_many(list(people)).items()
+        }
+
     def is_erased(self, person: str) -> bool:
         found, wrapped = self._load(person)
         return found and wrapped is None

@@ -94,6 +94,28 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             faults.reach("events-written")
         return ids
 
+    def select_streams(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every record of several streams in one query, stream by stream, oldest first."""
+        found: list[StoredEvent] = []
+        for start in range(0, len(originator_ids), 500):  # under SQLite's parameter limit
+            chunk = [i.hex for i in originator_ids[start : start + 500]]
+            statement = (
+                f"SELECT * FROM {self.events_table_name} WHERE originator_id IN"
+                f" ({', '.join('?' * len(chunk))}) ORDER BY originator_id, originator_version"
+            )
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(statement, chunk)
+                found += [
+                    StoredEvent(
+                        originator_id=self.convert_originator_id(row["originator_id"]),
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=row["state"],
+                    )
+                    for row in c.fetchall()
+                ]
+        return found
+
 
 def _once(method: Callable[..., Any]) -> Callable[..., Any]:
     """The library's method without its retry loop (see `PostgresLedgerRecorder`)."""
@@ -163,6 +185,26 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit
         )
         return rows
+
+    def select_streams(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every record of several streams in one query, stream by stream, oldest first."""
+        if not originator_ids:
+            return []
+        statement = SQL(
+            "SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s)"
+            " ORDER BY originator_id, originator_version"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(originator_ids),), prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     def select_notifications(
         self,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -83,7 +83,7 @@ def _same(text: str | None, wanted: str | None) -> bool:
 
 def people(
     queries: Queries,
-    person_of: Callable[[str], Person],
+    people_of: Callable[[list[str]], Mapping[str, Person]],
     *,
     limit: int,
     cursor: str | None = None,
@@ -108,8 +108,7 @@ def people(
                 "trainer_status", "trainers", [i["person_id"] for i in page.items]
             )
             page.items[:] = [item for item in page.items if item["person_id"] in shown]
-            for item in page.items:
-                item.update(person_card(person_of(item["person_id"]), shown[item["person_id"]]))
+            _add_cards(page, people_of, shown)
             return page
         trainers = queries.rows_for("trainer_status", "trainers", found)
         keyed = [(key, item) for key, item in keyed if item["person_id"] in trainers]
@@ -136,9 +135,19 @@ def people(
         and (enrolled is None or item["person_id"] in enrolled)
     ]
     page = page_of(keyed, limit, cursor)
-    for item in page.items:
-        item.update(person_card(person_of(item["person_id"]), trainers[item["person_id"]]))
+    _add_cards(page, people_of, trainers)
     return page
+
+
+def _add_cards(
+    page: Page,
+    people_of: Callable[[list[str]], Mapping[str, Person]],
+    rows: Mapping[str, Row],
+) -> None:
+    """Each item's person card, the page's people read together."""
+    people = people_of([item["person_id"] for item in page.items])
+    for item in page.items:
+        item.update(person_card(people[item["person_id"]], rows[item["person_id"]]))
 
 
 DUPLICATE_MARK = '"duplicate_of":"'

@@ -12,7 +12,7 @@ courses count for the kept person. `Queries` also answers the service layer's `L
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -86,13 +86,11 @@ class Queries:
             if active is None:
                 return found
             name = self.db.table(active.table)
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
-                like = "" if containing is None else " AND data LIKE ?"
-                pattern = () if containing is None else (f"%{containing}%",)
+            like = "" if containing is None else " AND data LIKE ?"
+            pattern = () if containing is None else (f"%{containing}%",)
+            for keys_sql, chunk in _key_chunks(wanted, postgres=self.db.postgres):
                 for key, data in tx.execute(
-                    f"SELECT key, data FROM {name} WHERE tbl = ? AND key IN ({marks}){like}",
+                    f"SELECT key, data FROM {name} WHERE tbl = ? AND {keys_sql}{like}",
                     (table, *chunk, *pattern),
                 ).fetchall():
                     found[str(key)] = dict(json.loads(data))
@@ -454,3 +452,17 @@ def kept_in(trainer: Callable[[str], Row | None], person_id: str) -> str:
 def _ids(value: Any) -> list[str]:
     """A row's list of person ids (absent in rows written before merges existed)."""
     return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _key_chunks(keys: list[str], *, postgres: bool) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """(condition on `key`, its parameters) covering `keys`: on PostgreSQL one array parameter
+    (one statement text, prepared once, however many keys); on SQLite `IN` lists of at most
+    500, under its limit on parameters."""
+    if not keys:
+        return
+    if postgres:
+        yield "key = ANY(?)", (keys,)
+        return
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        yield f"key IN ({', '.join('?' * len(chunk))})", tuple(chunk)

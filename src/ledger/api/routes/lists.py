@@ -94,7 +94,7 @@ def list_people(
     runtime = app.runtime
     return lists.people(
         runtime.queries,
-        runtime.service.person,
+        runtime.service.persons,
         limit=limit,
         cursor=cursor,
         q=q,

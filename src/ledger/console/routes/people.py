@@ -83,7 +83,7 @@ def results(app: AppState, q: str, cursor: str | None) -> tuple[lists.Page, str 
     def page(after: str | None) -> lists.Page:
         return lists.people(
             runtime.queries,
-            runtime.service.person,
+            runtime.service.persons,
             limit=PAGE,
             cursor=after,
             q=q or None,
