@@ -8,7 +8,7 @@ courses that can count; a withdrawn sign-off is no longer a sign-off."""
 
 from __future__ import annotations
 
-from projections.base import Event, Projection, View
+from projections.base import Event, Projection, Row, View
 from projections.facts import DECISION_TYPES, decision_handler, issue, store
 
 NAME = "certificate_register"
@@ -80,41 +80,62 @@ def _sign_off_undone(view: View, event: Event) -> None:
     view.delete("sign_offs", event.stream)
 
 
+def _courses(view: View, person: str) -> Row:
+    """The person's courses row: their deliveries as [on, position, full programme, delivery
+    id], and, once people are merged, `duplicate_of` and `merged` (the people merged in)."""
+    return view.get("courses", person) or {"deliveries": []}
+
+
 def _course(view: View, event: Event) -> None:
     p = event.payload
-    on, position, full, delivery_id = (
-        event.effective_on,
-        event.position,
-        p["full_programme"],
-        p["delivery_id"],
+    row = _courses(view, event.stream)
+    row["deliveries"].append(
+        [event.effective_on, event.position, p["full_programme"], p["delivery_id"]]
     )
-    row = view.get("courses", event.stream) or {"deliveries": []}
-    row["deliveries"].append([on, position, full, delivery_id])
     view.put("courses", event.stream, row)
-    view.put(
-        "deliveries",
-        delivery_id,
-        {"person": event.stream, "position": position, "on": on, "full_programme": full},
-    )
 
 
 def _course_retracted(view: View, event: Event) -> None:
-    delivery_id = event.payload["delivery_id"]
-    delivery = view.get("deliveries", delivery_id)
-    if delivery is None:
+    # A course is retracted on the stream it was recorded on (the person's own deliveries).
+    row = view.get("courses", event.stream)
+    if row is None:
         return
-    view.delete("deliveries", delivery_id)
-    row = view.get("courses", delivery["person"])
-    if row is not None:
-        row["deliveries"] = [d for d in row["deliveries"] if d[3] != delivery_id]
-        view.put("courses", delivery["person"], row)
+    delivery_id = event.payload["delivery_id"]
+    row["deliveries"] = [d for d in row["deliveries"] if d[3] != delivery_id]
+    view.put("courses", event.stream, row)
 
 
-def _counted(view: View, delivery_ids: list[str]) -> list[int]:
-    """Log positions of the courses a decision counted, in log order (retracted ones are gone:
-    a decision cannot count a course retracted before it)."""
-    found = (view.get("deliveries", delivery_id) for delivery_id in delivery_ids)
-    return sorted(delivery["position"] for delivery in found if delivery is not None)
+def _marked_duplicate(view: View, event: Event) -> None:
+    kept = str(event.payload["duplicate_of"])
+    duplicate = _courses(view, event.stream)
+    duplicate["duplicate_of"] = kept
+    view.put("courses", event.stream, duplicate)
+    row = _courses(view, kept)
+    row["merged"] = [*row.get("merged", []), event.stream]
+    view.put("courses", kept, row)
+
+
+def _counted(view: View, holder: str, delivery_ids: list[str]) -> list[int]:
+    """Log positions of the courses a decision counted, in log order. They are the courses of
+    the holder read as one person (the person kept, and everyone merged into them), as the
+    decision saw them; retracted ones are gone (a decision cannot count a course retracted
+    before it)."""
+    wanted = set(delivery_ids)
+    kept, seen = holder, {holder}
+    while (up := _courses(view, kept).get("duplicate_of")) is not None and up not in seen:
+        kept = str(up)
+        seen.add(kept)
+    positions: list[int] = []
+    queue, read = [kept], set()
+    while queue:
+        person = queue.pop(0)
+        if person in read:
+            continue
+        read.add(person)
+        row = _courses(view, person)
+        positions += [d[1] for d in row["deliveries"] if d[3] in wanted]
+        queue += row.get("merged", [])
+    return sorted(positions)
 
 
 def _qualification(view: View, event: Event) -> None:
@@ -142,9 +163,9 @@ def _licence(view: View, event: Event) -> None:
     facts = issue(event)
     p = event.payload
     if "courses" in p:
-        counted = _counted(view, p["courses"])
+        counted = _counted(view, p["holder_id"], p["courses"])
     else:
-        courses = (view.get("courses", p["holder_id"]) or {"deliveries": []})["deliveries"]
+        courses = _courses(view, p["holder_id"])["deliveries"]
         counted = [d[1] for d in courses if d[0] <= event.effective_on]
     facts["programme"] = p["programme_id"]
     facts["evidence"] = {
@@ -160,9 +181,9 @@ def _instructor(view: View, event: Event) -> None:
     facts = issue(event)
     p = event.payload
     if "programmes" in p:
-        counted = _counted(view, p["programmes"])
+        counted = _counted(view, p["holder_id"], p["programmes"])
     else:
-        courses = (view.get("courses", p["holder_id"]) or {"deliveries": []})["deliveries"]
+        courses = _courses(view, p["holder_id"])["deliveries"]
         counted = [d[1] for d in courses if d[2] and d[0] <= event.effective_on]
     facts["programme"] = None
     facts["evidence"] = {
@@ -176,7 +197,7 @@ def _instructor(view: View, event: Event) -> None:
 
 PROJECTION = Projection(
     name=NAME,
-    version=2,
+    version=3,
     handlers={
         "enrolment.enrolled": _enrolled,
         "enrolment.attendance_recorded": _attendance,
@@ -187,6 +208,7 @@ PROJECTION = Projection(
         "project.sign_off_withdrawn": _sign_off_undone,
         "person.course_delivered": _course,
         "person.course_retracted": _course_retracted,
+        "person.marked_duplicate": _marked_duplicate,
         "certificate.associate_trainer_issued": _qualification,
         "certificate.licence_granted": _licence,
         "certificate.instructor_certified": _instructor,

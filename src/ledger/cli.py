@@ -370,6 +370,7 @@ def _run_audit(
         trusted_checkpoint=trusted,
         progress=progress,
         replay=replay_named if source.projections() else None,
+        replay_versions={name: projection.version for name, projection in BY_NAME.items()},
         trust_root=trust_root,
     )
     return auditor.audit(source)

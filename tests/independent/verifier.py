@@ -1251,8 +1251,24 @@ def _counted(t: Tables, e: Event, member: str, full_only: bool) -> list[int]:
     """Section 14.4: the courses a licence or instructor decision counted, by log position."""
     p = e.payload
     if member in p:
-        found = [t.get("deliveries", delivery_id) for delivery_id in p[member]]
-        return sorted(row["position"] for row in found if row is not None)
+        wanted = set(p[member])
+        top, climbed = p["holder_id"], {p["holder_id"]}
+        while True:
+            up = (t.get("courses", top) or {}).get("duplicate_of")
+            if up is None or up in climbed:
+                break
+            top = up
+            climbed.add(up)
+        positions, queue, visited = [], [top], set()
+        while queue:
+            person = queue.pop(0)
+            if person in visited:
+                continue
+            visited.add(person)
+            row = t.get("courses", person) or {}
+            positions += [d[1] for d in row.get("deliveries", []) if d[3] in wanted]
+            queue += row.get("merged", [])
+        return sorted(positions)
     courses = (t.get("courses", p["holder_id"]) or {"deliveries": []})["deliveries"]
     return [d[1] for d in courses if (d[2] or not full_only) and d[0] <= e.on]
 
@@ -1307,25 +1323,18 @@ def certificate_register(t: Tables, e: Event) -> None:
         row = t.get("courses", e.stream) or {"deliveries": []}
         row["deliveries"].append([e.on, e.position, p["full_programme"], p["delivery_id"]])
         t.put("courses", e.stream, row)
-        t.put(
-            "deliveries",
-            p["delivery_id"],
-            {
-                "person": e.stream,
-                "position": e.position,
-                "on": e.on,
-                "full_programme": p["full_programme"],
-            },
-        )
     elif e.type == "person.course_retracted":
-        delivery = t.get("deliveries", p["delivery_id"])
-        if delivery is None:
-            return
-        t.delete("deliveries", p["delivery_id"])
-        row = t.get("courses", delivery["person"])
+        row = t.get("courses", e.stream)
         if row is not None:
             row["deliveries"] = [d for d in row["deliveries"] if d[3] != p["delivery_id"]]
-            t.put("courses", delivery["person"], row)
+            t.put("courses", e.stream, row)
+    elif e.type == "person.marked_duplicate":
+        row = t.get("courses", e.stream) or {"deliveries": []}
+        row["duplicate_of"] = p["duplicate_of"]
+        t.put("courses", e.stream, row)
+        kept = t.get("courses", p["duplicate_of"]) or {"deliveries": []}
+        kept["merged"] = [*kept.get("merged", []), e.stream]
+        t.put("courses", p["duplicate_of"], kept)
     elif e.type in KINDS:
         facts = _facts(e)
         if e.type == "certificate.associate_trainer_issued":
@@ -1497,7 +1506,7 @@ def public_register(t: Tables, e: Event) -> None:
 
 PROJECTIONS: dict[str, tuple[int, Callable[[Tables, Event], None]]] = {
     "trainer_status": (2, trainer_status),
-    "certificate_register": (2, certificate_register),
+    "certificate_register": (3, certificate_register),
     "programme_roster": (2, programme_roster),
     "public_register": (1, public_register),
 }

@@ -176,3 +176,38 @@ def test_a_killed_writer_leaves_no_gap_no_duplicate_and_a_clean_audit(ledger: Le
         assert report.records == events
     finally:
         runtime.close()
+
+
+def test_a_projection_exported_under_another_version_is_named_not_called_a_mismatch(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    from projections import BY_NAME
+    from projections.base import replay_all
+
+    generate(ledger.service, 60)
+    exported = ledger_cli(
+        "export", str(tmp_path / "bundle"), env=env_for(ledger.settings), cwd=tmp_path
+    )
+    assert exported.returncode == 0, exported.stderr
+    bundle = Bundle(tmp_path / "bundle")
+    versions = {name: projection.version for name, projection in BY_NAME.items()}
+
+    def replay(names: list[str], records: object) -> dict[str, str]:
+        return replay_all([BY_NAME[name] for name in names], records)  # type: ignore[arg-type]
+
+    same = Auditor(bundle.keyring(), replay=replay, replay_versions=versions).audit(bundle)
+    assert same.ok, same.first_problem
+    assert set(same.projections.values()) == {"ok"}
+
+    newer = versions | {"certificate_register": versions["certificate_register"] + 1}
+    other = Auditor(bundle.keyring(), replay=replay, replay_versions=newer).audit(bundle)
+    assert not other.ok
+    assert other.projections["certificate_register"] == "unknown to this auditor"
+    assert {other.projections[n] for n in versions if n != "certificate_register"} == {"ok"}
+    was, now = versions["certificate_register"], newer["certificate_register"]
+    assert any(
+        f"projection certificate_register was exported as version {was};"
+        f" this auditor replays version {now}" in problem.reason
+        for problem in other.problems
+    )
+    assert not any("differs from the exported one" in p.reason for p in other.problems)

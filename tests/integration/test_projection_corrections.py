@@ -14,7 +14,7 @@ from ledger.runtime import Runtime
 from ledger.service import LedgerService
 from projections import ALL, certificate_register, programme_roster, trainer_status
 from projections.base import MemoryView, Projection, replay, replay_all
-from tests.builders import COMMITTEE, REGISTRAR, cohort, licensed, register
+from tests.builders import COMMITTEE, REGISTRAR, cohort, licensed, qualified, register
 from tests.conftest import Ledger
 from tests.independent import verifier
 from tests.integration.test_audit_bundle import env_for, ledger_cli
@@ -220,7 +220,6 @@ def test_a_retracted_course_stays_in_the_trainers_history_and_no_longer_counts(
     courses = register_view.get("courses", member)
     assert courses is not None
     assert delivery.id not in [d[3] for d in courses["deliveries"]]
-    assert register_view.get("deliveries", delivery.id) is None
 
 
 def test_a_licence_names_as_evidence_exactly_the_courses_its_decision_counted(
@@ -230,9 +229,45 @@ def test_a_licence_names_as_evidence_exactly_the_courses_its_decision_counted(
     view = rows(runtime, certificate_register.PROJECTION)
     facts = view.get("certificates", licence)
     assert facts is not None
-    counted = [view.get("deliveries", d) for d in _payload_of(runtime, licence)["courses"]]
-    assert facts["evidence"]["courses"] == [d["position"] for d in counted if d is not None]
+    counted = _payload_of(runtime, licence)["courses"]
+    assert facts["evidence"]["courses"] == _course_positions(runtime, counted)
     assert len(facts["evidence"]["courses"]) == 1
+
+
+def test_a_licence_of_a_person_read_as_one_names_the_courses_of_everyone_merged(
+    runtime: Runtime,
+) -> None:
+    """Courses recorded for a duplicate before the merge count for the kept person, and are
+    named in the evidence of a licence granted to either of them."""
+    service = runtime.service
+    group, qualification = qualified(service)
+    kept = group.members[0]
+    service.publish_material(REGISTRAR, "ECEI-2014", "ECEI material", on=date(2014, 1, 10))
+    duplicate = register(service, "Member Zero Again", "Agency 0b")
+    theirs = service.record_course(REGISTRAR, duplicate, date(2014, 1, 20), "Asturias", 8)
+    service.mark_duplicate(REGISTRAR, duplicate, kept, "Registered twice")
+    own = service.record_course(REGISTRAR, kept, date(2014, 2, 1), "Cantabria", 14)
+    licence = service.grant_licence(
+        COMMITTEE, qualification, ["Cantabria"], ["es"], "ECEI-2014", on=date(2014, 3, 3)
+    ).id
+    counted = _payload_of(runtime, licence)["courses"]
+    assert sorted(counted) == sorted([theirs.id, own.id])
+    facts = rows(runtime, certificate_register.PROJECTION).get("certificates", licence)
+    assert facts is not None
+    assert facts["evidence"]["courses"] == _course_positions(runtime, counted)
+    assert len(facts["evidence"]["courses"]) == 2
+    independent = verifier.replay(records(runtime), ["certificate_register"])
+    assert independent == replay_all([certificate_register.PROJECTION], records(runtime))
+
+
+def _course_positions(runtime: Runtime, delivery_ids: list[str]) -> list[int]:
+    """The log positions of the course records of these deliveries, read from the records."""
+    return [
+        position
+        for position, data in enumerate(records(runtime))
+        if (record := json.loads(data))["type"] == "person.course_delivered"
+        and record["payload"]["delivery_id"] in delivery_ids
+    ]
 
 
 def test_the_kept_person_takes_in_the_duplicates_courses_and_certificates(

@@ -26,7 +26,7 @@ import base64
 import hashlib
 import os
 from binascii import hexlify
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
@@ -213,6 +213,7 @@ class Auditor:
         workers: int | None = None,
         progress: Callable[[int], None] | None = None,
         replay: Callable[[list[str], Iterable[bytes]], dict[str, str]] | None = None,
+        replay_versions: Mapping[str, int] | None = None,
         verified: set[bytes] | None = None,
         trust_root: TrustRoot | None = None,
     ) -> None:
@@ -223,6 +224,9 @@ class Auditor:
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
         self.replay = replay
+        # The version of each projection `replay` rebuilds: an exported digest of another
+        # version is not compared (a different algorithm, not a sign of tampering).
+        self.replay_versions = replay_versions or {}
         # Leaf hashes of records whose signature verified (under an unchanged key ring) in an
         # earlier audit by this process; a leaf hash covers every byte, so an edit misses.
         self.verified = verified if verified is not None else set()
@@ -550,6 +554,15 @@ class Auditor:
         expected = bundle.projections() or {}
         by_position: dict[int, list[str]] = {}
         for name, exported in expected.items():
+            known = self.replay_versions.get(name)
+            if known is not None and exported.get("version") != known:
+                report.projections[name] = "unknown to this auditor"
+                problem(
+                    report.records,
+                    f"projection {name} was exported as version {exported.get('version')};"
+                    f" this auditor replays version {known}",
+                )
+                continue
             by_position.setdefault(int(exported.get("position", report.records)), []).append(name)
         for position, names in sorted(by_position.items()):
             if position > report.records:
