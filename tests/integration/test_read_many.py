@@ -10,8 +10,9 @@ import pytest
 
 from ledger.domain.actors import Actor, Role
 from ledger.domain.errors import NotFound
-from ledger.domain.person import ERASED
+from ledger.domain.person import ERASED, Person
 from ledger.integrity.errors import RecordIntegrityError
+from ledger.runtime import Runtime
 from ledger.service import LedgerService
 from ledger.store.application import open_store
 from tests.builders import REGISTRAR, register
@@ -120,3 +121,18 @@ def test_a_batch_reads_its_own_new_people_with_the_stored_ones(
     assert [together[three[0]].name, together[added].name] == ["Zuzana Hrušovská", "Ana Lagoa"]
     with pytest.raises(NotFound):
         ledger.service.person(added)  # not committed: only the batch knows it
+
+
+def test_the_indexer_leaves_out_a_person_who_cannot_be_read_and_indexes_the_others(
+    ledger: Ledger, three: list[str], runtime: Runtime
+) -> None:
+    raw, stream = RawEvents(ledger.settings), UUID(three[1])
+    state = raw.state(stream, 1)
+    raw.set_state(stream, 1, state.replace(b'"region":"Cantabria"', b'"region":"Cantabrio"'))
+    store = runtime.store
+    readable = store.get_many("person", [UUID(p) for p in three], Person, readable_only=True)
+    assert sorted(str(p) for p in readable) == sorted([three[0], three[2]])
+    runtime.indexer.reindex()
+    assert runtime.people.search("hrusovska", 5) == [three[0]]
+    assert runtime.people.search("ferreiro", 5) == []  # altered: not read, not indexed
+    assert runtime.people.search("dvorak", 5) == []  # erased: never indexed again

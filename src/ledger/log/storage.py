@@ -351,23 +351,29 @@ class _PostgresTransaction(LogTransaction):
         ).fetchall()
         return [EventRow(r[0], _stream(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
 
+    # Leaves and nodes go in as one statement of arrays, sent in binary (`%b`): a few thousand
+    # rows cost one round trip and no text escaping of the hashes.
+
     def add_leaves(self, leaves: Sequence[tuple[int, int]]) -> None:
         if leaves:
-            self.cur.executemany(
+            indexes, notification_ids = zip(*leaves, strict=True)
+            self.cur.execute(
                 self._q(
                     "INSERT INTO {s}.ledger_log_leaves (leaf_index, notification_id)"
-                    " VALUES (%s, %s)"
+                    " SELECT * FROM unnest(%b::bigint[], %b::bigint[])"
                 ),
-                leaves,
+                (list(indexes), list(notification_ids)),
             )
 
     def add_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
         if nodes:
-            self.cur.executemany(
+            levels, indexes, hashes = zip(*nodes, strict=True)
+            self.cur.execute(
                 self._q(
-                    "INSERT INTO {s}.ledger_log_nodes (level, node_index, hash) VALUES (%s, %s, %s)"
+                    "INSERT INTO {s}.ledger_log_nodes (level, node_index, hash)"
+                    " SELECT * FROM unnest(%b::smallint[], %b::bigint[], %b::bytea[])"
                 ),
-                nodes,
+                (list(levels), list(indexes), list(hashes)),
             )
 
     def get_nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:

@@ -11,24 +11,33 @@ current, so an erased person is skipped), and indexes a batch in one write.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
 from ledger.db import Database
-from ledger.domain.errors import NotFound
-from ledger.domain.person import Person, PersonalDataErased, PersonRegistered
+from ledger.domain.person import ERASED, Person, PersonalDataErased, PersonRegistered
 from ledger.domain.values import NOT_AVAILABLE_HERE
-from ledger.integrity.errors import IntegrityError
 from ledger.search.directory import BlindDirectory
 
 log = logging.getLogger("ledger.search")
+BULK_BATCH = 5000  # events per read when catching up with a whole ledger (an import, a reindex)
 
 
 class PersonSource(Protocol):
     """What the indexer needs of a store (`ledger.store.application.Store`)."""
 
-    def read(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
-        """The aggregate, read without filling the store's aggregate cache."""
+    def get_many(
+        self,
+        kind: str,
+        aggregate_ids: Sequence[UUID],
+        cls: type[Any] | None = None,
+        *,
+        readable_only: bool = False,
+        version: int | None = None,
+    ) -> dict[UUID, Any]:
+        """Several aggregates read together (as at `version`), not left in the cache
+        (`readable_only`: those that cannot be read are left out)."""
         ...
 
 
@@ -41,17 +50,17 @@ class PeopleIndexer:
         self.directory = directory
         self.batch = batch
 
-    def run_once(self) -> int:
+    def run_once(self, batch: int | None = None) -> int:
         """Read one batch of events after the last one read; index the people registered in it
         and remove those erased. Returns the number of events read."""
         storage = self.directory.storage
-        rows = self._events_after(storage.position())
+        rows = self._events_after(storage.position(), batch or self.batch)
         if not rows:
             return 0
         # Ids as the service writes them (SQLite stores them as bare hex, PostgreSQL as uuid).
         registered = [str(UUID(str(r[1]))) for r in rows if r[2] == PersonRegistered.TOPIC]
         erased = [str(UUID(str(r[1]))) for r in rows if r[2] == PersonalDataErased.TOPIC]
-        found = [person for p in registered if (person := self._read(p)) is not None]
+        found = self._read_all(registered)
         if len(found) < len(registered):
             # People whose records cannot be read (their data keys are not in this ledger)
             # cannot be indexed; the rest of the ledger still is.
@@ -63,7 +72,7 @@ class PeopleIndexer:
         self.directory.add_many(
             (str(p.id), p.name, p.email, p.organisation)
             for p in found
-            if not p.erased and p.name != NOT_AVAILABLE_HERE
+            if p.name not in (ERASED, NOT_AVAILABLE_HERE)
         )
         for person_id in erased:
             self.directory.remove(person_id)
@@ -72,7 +81,7 @@ class PeopleIndexer:
 
     def catch_up(self) -> int:
         total = 0
-        while (read := self.run_once()) > 0:
+        while (read := self.run_once(max(self.batch, BULK_BATCH))) > 0:
             total += read
         return total
 
@@ -81,20 +90,23 @@ class PeopleIndexer:
         self.directory.storage.clear()
         return self.catch_up()
 
-    def _events_after(self, notification_id: int) -> list[Any]:
+    def _events_after(self, notification_id: int, limit: int) -> list[Any]:
         db = self.db
         with db.read() as tx:
             return tx.execute(
                 f"SELECT {db.nid}, originator_id, topic FROM {db.events_table}"
                 f" WHERE {db.nid} > ? ORDER BY {db.nid} LIMIT ?",
-                (notification_id, self.batch),
+                (notification_id, limit),
             ).fetchall()
 
-    def _read(self, person_id: str) -> Person | None:
-        try:
-            # Not left in the aggregate cache: catching up with a large ledger reads every person
-            # once, and the cache would hold each (whole streams decoded) up to its size limit.
-            person: Person = self.people.read("person", UUID(person_id), Person)
-        except (NotFound, IntegrityError):
-            return None
-        return person
+    def _read_all(self, person_ids: list[str]) -> list[Person]:
+        """The people who can be read, as registered, read together: names, emails and
+        organisations are set by the registration alone (a person's courses follow on the
+        same stream and are not read). An erased person's registration reads `[erased]` (their
+        data key is gone). Not left in the aggregate cache: catching up with a large ledger
+        reads every person once, and the cache would hold each up to its size limit."""
+        if not person_ids:
+            return []
+        ids = [UUID(person_id) for person_id in person_ids]
+        found = self.people.get_many("person", ids, Person, readable_only=True, version=1)
+        return list(found.values())

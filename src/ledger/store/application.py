@@ -14,7 +14,6 @@ from uuid import UUID
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
-    Cache,
     LRUCache,
     ProcessingEvent,
     Repository,
@@ -105,35 +104,32 @@ class Store:
         return aggregate
 
     def get_many(
-        self, kind: str, aggregate_ids: Sequence[UUID], cls: type[Any] | None = None
+        self,
+        kind: str,
+        aggregate_ids: Sequence[UUID],
+        cls: type[Any] | None = None,
+        *,
+        readable_only: bool = False,
+        version: int | None = None,
     ) -> dict[UUID, Any]:
         """As `get` for each of several aggregates, read together (a page of people: one read
         of their records and one of their data keys, instead of two or more each). Read from
-        the records, not the cache, so each is as current as the read. Raises `NotFound`
-        for the first that is missing."""
+        the records, not the cache (nor left in it), so each is as current as the read, or as
+        it stood at `version`. Raises `NotFound` for the first that is missing, or an
+        integrity error for the first whose records do not pass the checks; with
+        `readable_only`, those are left out."""
         event_store = self.app.events
         assert isinstance(event_store, ChainedEventStore)
-        streams = event_store.get_streams(aggregate_ids)
+        streams = event_store.get_streams(aggregate_ids, readable_only=readable_only, lte=version)
         found: dict[UUID, Any] = {}
         for aggregate_id in aggregate_ids:
             events = streams.get(aggregate_id)
             aggregate = None if events is None else project_aggregate(None, events)
-            if aggregate is None or (cls is not None and not isinstance(aggregate, cls)):
+            if aggregate is not None and (cls is None or isinstance(aggregate, cls)):
+                found[aggregate_id] = aggregate
+            elif not readable_only:
                 raise NotFound(kind, str(aggregate_id))
-            found[aggregate_id] = aggregate
         return found
-
-    def read(self, kind: str, aggregate_id: UUID, cls: type[Any] | None = None) -> Any:
-        """As `get`, for a reader that goes through many aggregates once (the people indexer
-        catching up with a whole ledger): an aggregate not cached already is not left in the
-        cache, which would otherwise fill with every one read, up to its size limit."""
-        cache = self.app.repository.cache
-        cached = cache is not None and _cached(cache, aggregate_id)
-        try:
-            return self.get(kind, aggregate_id, cls)
-        finally:
-            if cache is not None and not cached:
-                _cached(cache, aggregate_id, evict=True)
 
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(list(self.app.recorder.select_events(aggregate_id, limit=1)))
@@ -172,15 +168,6 @@ class Store:
     def close(self) -> None:
         self.app.close()
         self.person_keys.close()
-
-
-def _cached(cache: Cache[UUID, Any], aggregate_id: UUID, *, evict: bool = False) -> bool:
-    """Whether `aggregate_id` is in the cache (taken out of it with `evict`)."""
-    try:
-        cache.get(aggregate_id, evict=evict)
-    except KeyError:
-        return False
-    return True
 
 
 # Aggregates verified once are kept and fast-forwarded with only their new records (each new

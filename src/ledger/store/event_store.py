@@ -170,22 +170,36 @@ class ChainedEventStore(EventStore[UUID]):
             return
         yield from self._chained(rows, stream_name(originator_id), gt)
 
-    def get_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
-        """The domain events of several whole streams, checked as `get` checks one, from one
-        read of the records and one of the data keys of the streams that are people (others
-        are read as needed). Streams with no records are left out."""
+    def get_streams(
+        self,
+        originator_ids: Sequence[UUID],
+        *,
+        readable_only: bool = False,
+        lte: int | None = None,
+    ) -> dict[UUID, list[Any]]:
+        """The domain events of several streams (whole, or up to version `lte`), checked as
+        `get` checks one, from one read of the records and one of the data keys of the streams
+        that are people (others are read as needed). Streams with no records are left out;
+        with `readable_only`, so are those whose records do not pass the checks, else the
+        first such raises."""
         select = getattr(self.recorder, "select_streams", None)
         if select is None:
             raise TypeError("this recorder cannot read several streams at once")
-        rows: list[StoredEvent] = select(list(dict.fromkeys(originator_ids)))
+        rows: list[StoredEvent] = select(list(dict.fromkeys(originator_ids)), lte)
         by_stream: dict[UUID, list[StoredEvent]] = {}
         for row in rows:
             by_stream.setdefault(UUID(str(row.originator_id)), []).append(row)
         held = self.signing_mapper.person_keys.held_keys([stream_name(i) for i in by_stream])
-        return {
-            originator_id: list(self._chained(stream, stream_name(originator_id), None, held))
-            for originator_id, stream in by_stream.items()
-        }
+        found: dict[UUID, list[Any]] = {}
+        for originator_id, stream in by_stream.items():
+            try:
+                found[originator_id] = list(
+                    self._chained(stream, stream_name(originator_id), None, held)
+                )
+            except RecordIntegrityError:
+                if not readable_only:
+                    raise
+        return found
 
     def _chained(
         self,

@@ -94,14 +94,19 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             faults.reach("events-written")
         return ids
 
-    def select_streams(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
-        """Every record of several streams in one query, stream by stream, oldest first."""
+    def select_streams(
+        self, originator_ids: Sequence[UUID], lte: int | None = None
+    ) -> list[StoredEvent]:
+        """The records of several streams (up to version `lte`) in one query, stream by stream,
+        oldest first."""
         found: list[StoredEvent] = []
+        upto = "" if lte is None else f" AND originator_version <= {int(lte)}"
         for start in range(0, len(originator_ids), 500):  # under SQLite's parameter limit
             chunk = [i.hex for i in originator_ids[start : start + 500]]
             statement = (
                 f"SELECT * FROM {self.events_table_name} WHERE originator_id IN"
-                f" ({', '.join('?' * len(chunk))}) ORDER BY originator_id, originator_version"
+                f" ({', '.join('?' * len(chunk))}){upto}"
+                " ORDER BY originator_id, originator_version"
             )
             with self.datastore.transaction(commit=False) as c:
                 c.execute(statement, chunk)
@@ -186,16 +191,20 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         )
         return rows
 
-    def select_streams(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
-        """Every record of several streams in one query, stream by stream, oldest first."""
+    def select_streams(
+        self, originator_ids: Sequence[UUID], lte: int | None = None
+    ) -> list[StoredEvent]:
+        """The records of several streams (up to version `lte`) in one query, stream by stream,
+        oldest first."""
         if not originator_ids:
             return []
         statement = SQL(
             "SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s)"
-            " ORDER BY originator_id, originator_version"
+            " AND originator_version <= %s ORDER BY originator_id, originator_version"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        upto = (1 << 62) if lte is None else lte
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (list(originator_ids),), prepare=True)
+            curs.execute(statement, (list(originator_ids), upto), prepare=True)
             return [
                 StoredEvent(
                     originator_id=row["originator_id"],
