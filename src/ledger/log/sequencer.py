@@ -89,14 +89,14 @@ class Sequencer:
                 size, last_id = tx.size()
                 if self._range is None or self._range.size != size:
                     self._range = CompactRange.from_store(size, node_reader(tx))
-                rows = tx.events_after(last_id, self.batch)
+                rows = tx.leaf_data_after(last_id, self.batch)
                 if not rows:
                     return 0
                 leaves: list[tuple[int, int]] = []
                 nodes: list[tuple[int, int, bytes]] = []
-                for row in rows:
-                    leaves.append((self._range.size, row.notification_id))
-                    nodes.extend(tuple(n) for n in self._range.append(leaf_hash(row.data)))  # type: ignore[misc]
+                for notification_id, data in rows:
+                    leaves.append((self._range.size, notification_id))
+                    nodes.extend(tuple(n) for n in self._range.append(leaf_hash(data)))  # type: ignore[misc]
                 tx.add_leaves(leaves)
                 tx.add_nodes(nodes)
         except BaseException:

@@ -82,6 +82,11 @@ class LogTransaction(ABC):
     def events_after(self, notification_id: int, limit: int) -> list[EventRow]: ...
 
     @abstractmethod
+    def leaf_data_after(self, notification_id: int, limit: int) -> list[tuple[int, bytes]]:
+        """(notification id, stored record) of the events after `notification_id`, in order:
+        what sequencing needs, without the columns it does not."""
+
+    @abstractmethod
     def add_leaves(self, leaves: Sequence[tuple[int, int]]) -> None:
         """(leaf index, notification id) pairs."""
 
@@ -164,6 +169,13 @@ class _SQLiteTransaction(LogTransaction):
             (notification_id, limit),
         ).fetchall()
         return [EventRow(r[0], _stream(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
+
+    def leaf_data_after(self, notification_id: int, limit: int) -> list[tuple[int, bytes]]:
+        rows = self.c.execute(
+            "SELECT rowid, state FROM stored_events WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (notification_id, limit),
+        ).fetchall()
+        return [(r[0], bytes(r[1])) for r in rows]
 
     def add_leaves(self, leaves: Sequence[tuple[int, int]]) -> None:
         self.c.executemany(
@@ -350,6 +362,16 @@ class _PostgresTransaction(LogTransaction):
             (notification_id, limit),
         ).fetchall()
         return [EventRow(r[0], _stream(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
+
+    def leaf_data_after(self, notification_id: int, limit: int) -> list[tuple[int, bytes]]:
+        rows = self.cur.execute(
+            self._q(
+                "SELECT notification_id, state FROM {s}.ledger_events"
+                " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            ),
+            (notification_id, limit),
+        ).fetchall()
+        return [(r[0], bytes(r[1])) for r in rows]
 
     # Leaves and nodes go in as one statement of arrays, sent in binary (`%b`): a few thousand
     # rows cost one round trip and no text escaping of the hashes.
