@@ -88,7 +88,7 @@ def _courses(view: View, person: str) -> Row:
 
 def _course(view: View, event: Event) -> None:
     p = event.payload
-    row = _courses(view, event.stream)
+    row = view.get("courses", event.stream) or {"deliveries": []}  # `_courses`, inline: hot
     row["deliveries"].append(
         [event.effective_on, event.position, p["full_programme"], p["delivery_id"]]
     )

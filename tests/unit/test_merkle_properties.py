@@ -181,6 +181,20 @@ def test_compact_range_restored_from_store_continues_identically(sizes: tuple[in
 
 
 @PROPERTY_SETTINGS
+@given(sizes=two_sizes())
+def test_rows_appended_in_one_batch_are_the_nodes_appended_one_by_one(
+    sizes: tuple[int, int],
+) -> None:
+    start, end = sizes
+    rng = CompactRange.from_store(start, CountingReader(start))
+    rows = rng.append_rows([b"entry %d" % i for i in range(start, end)])
+    one_by_one = CompactRange.from_store(start, CountingReader(start))
+    assert rows == [tuple(n) for i in range(start, end) for n in one_by_one.append(LEAVES[i])]
+    assert all(STORE[(level, index)] == node for level, index, node in rows)
+    assert (rng.size, rng.root()) == (end, ROOTS[end])
+
+
+@PROPERTY_SETTINGS
 @given(case=size_and_index())
 def test_inclusion_proof_from_stored_nodes_equals_rfc_path_and_verifies(
     case: tuple[int, int],

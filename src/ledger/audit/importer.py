@@ -31,6 +31,7 @@ from ledger.runtime import Runtime
 from ledger.store.key_history import sync_view
 
 BATCH = 2000
+SEQUENCE_BATCH = 20_000  # leaves per log transaction while the imported records are sequenced
 
 
 class ImportError_(Exception):  # noqa: N801 - not the builtin ImportError
@@ -112,7 +113,7 @@ def import_bundle(
         progress(count)
     # From now on the key ring is the imported key history's (and trust-root.json its genesis).
     sync_view(runtime.store, KeyDirectory(runtime.settings.keys_dir))
-    while runtime.sequencer.sequence_once():
+    while runtime.sequencer.sequence_once(SEQUENCE_BATCH):
         pass
     imported = 0
     with runtime.log_storage.write() as tx:

@@ -439,6 +439,29 @@ class CompactRange:
         self._size += 1
         return completed
 
+    def append_rows(self, entries: Iterable[bytes]) -> list[tuple[int, int, bytes]]:
+        """Append the leaves of several log entries (raw entries, hashed here); return the
+        perfect subtrees they completed as (level, index, hash) rows, in the order `append`
+        gives them. The same tree as `append` of each entry's `leaf_hash`, in one tight loop
+        for a batch of thousands."""
+        sha256 = hashlib.sha256
+        peaks, size = self._peaks, self._size
+        rows: list[tuple[int, int, bytes]] = []
+        add = rows.append
+        for entry in entries:
+            h = sha256(_LEAF_PREFIX + entry).digest()
+            index, level = size, 0
+            add((0, index, h))
+            while index & 1:
+                h = sha256(_NODE_PREFIX + peaks.pop() + h).digest()
+                index >>= 1
+                level += 1
+                add((level, index, h))
+            peaks.append(h)
+            size += 1
+        self._size = size
+        return rows
+
     def extend(self, leaves: Iterable[bytes]) -> list[StoredNode]:
         """Append several leaf hashes; return all subtrees they completed, in order."""
         out: list[StoredNode] = []

@@ -23,7 +23,6 @@ from ledger.integrity.keyring import format_time
 from ledger.integrity.merkle import (
     CompactRange,
     consistency_proof,
-    leaf_hash,
     tree_root,
     verify_consistency,
 )
@@ -82,21 +81,22 @@ class Sequencer:
         self._range: CompactRange | None = None
         self._unsigned_since: float | None = None
 
-    def sequence_once(self) -> int:
-        """Sequence one batch of new events; return how many leaves were added."""
+    def sequence_once(self, batch: int | None = None) -> int:
+        """Sequence one batch of new events (`batch` of them, else the sequencer's own batch
+        size); return how many leaves were added."""
         try:
             with self.storage.write() as tx:
                 size, last_id = tx.size()
                 if self._range is None or self._range.size != size:
                     self._range = CompactRange.from_store(size, node_reader(tx))
-                rows = tx.leaf_data_after(last_id, self.batch)
+                rows = tx.leaf_data_after(last_id, batch or self.batch)
                 if not rows:
                     return 0
-                leaves: list[tuple[int, int]] = []
-                nodes: list[tuple[int, int, bytes]] = []
-                for notification_id, data in rows:
-                    leaves.append((self._range.size, notification_id))
-                    nodes.extend(tuple(n) for n in self._range.append(leaf_hash(data)))  # type: ignore[misc]
+                first = self._range.size
+                leaves = [
+                    (first + i, notification_id) for i, (notification_id, _) in enumerate(rows)
+                ]
+                nodes = self._range.append_rows([data for _, data in rows])
                 tx.add_leaves(leaves)
                 tx.add_nodes(nodes)
         except BaseException:
