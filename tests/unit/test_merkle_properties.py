@@ -187,7 +187,7 @@ def test_rows_appended_in_one_batch_are_the_nodes_appended_one_by_one(
 ) -> None:
     start, end = sizes
     rng = CompactRange.from_store(start, CountingReader(start))
-    rows = rng.append_rows([b"entry %d" % i for i in range(start, end)])
+    rows = rng.append_rows(LEAVES[start:end])
     one_by_one = CompactRange.from_store(start, CountingReader(start))
     assert rows == [tuple(n) for i in range(start, end) for n in one_by_one.append(LEAVES[i])]
     assert all(STORE[(level, index)] == node for level, index, node in rows)

@@ -426,30 +426,17 @@ class CompactRange:
         one parent per trailing one-bit of ``old_size``, bottom-up.
         """
         _check_hash(leaf_hash, "leaf hash", TreeError)
-        index = self._size
-        h = bytes(leaf_hash)
-        level = 0
-        completed = [StoredNode(0, index, h)]
-        while index & 1:
-            h = node_hash(self._peaks.pop(), h)
-            index >>= 1
-            level += 1
-            completed.append(StoredNode(level, index, h))
-        self._peaks.append(h)
-        self._size += 1
-        return completed
+        return [StoredNode(*row) for row in self.append_rows([bytes(leaf_hash)])]
 
-    def append_rows(self, entries: Iterable[bytes]) -> list[tuple[int, int, bytes]]:
-        """Append the leaves of several log entries (raw entries, hashed here); return the
-        perfect subtrees they completed as (level, index, hash) rows, in the order `append`
-        gives them. The same tree as `append` of each entry's `leaf_hash`, in one tight loop
-        for a batch of thousands."""
+    def append_rows(self, leaf_hashes: Iterable[bytes]) -> list[tuple[int, int, bytes]]:
+        """`append` of several leaf hashes (32 bytes each, as :func:`leaf_hash` makes them; not
+        checked here), in one tight loop for a batch of thousands: the perfect subtrees they
+        completed as plain (level, index, hash) rows, in order."""
         sha256 = hashlib.sha256
         peaks, size = self._peaks, self._size
         rows: list[tuple[int, int, bytes]] = []
         add = rows.append
-        for entry in entries:
-            h = sha256(_LEAF_PREFIX + entry).digest()
+        for h in leaf_hashes:
             index, level = size, 0
             add((0, index, h))
             while index & 1:

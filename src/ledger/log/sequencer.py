@@ -23,6 +23,7 @@ from ledger.integrity.keyring import format_time
 from ledger.integrity.merkle import (
     CompactRange,
     consistency_proof,
+    leaf_hash,
     tree_root,
     verify_consistency,
 )
@@ -96,7 +97,7 @@ class Sequencer:
                 leaves = [
                     (first + i, notification_id) for i, (notification_id, _) in enumerate(rows)
                 ]
-                nodes = self._range.append_rows([data for _, data in rows])
+                nodes = self._range.append_rows([leaf_hash(data) for _, data in rows])
                 tx.add_leaves(leaves)
                 tx.add_nodes(nodes)
         except BaseException:

@@ -4,8 +4,9 @@ The service adds a person to the directory as it registers them (read-your-write
 catches up with every person the service did not add, such as those of a ledger loaded by
 `ledger import` or written by another process, and applies erasures recorded elsewhere. It reads
 the events after the last one it has read (`person.registered` and
-`person.personal_data_erased`), reads each registered person through the store (decrypted,
-current, so an erased person is skipped), and indexes a batch in one write.
+`person.personal_data_erased`), reads the registrations of a batch's people together through
+the store (decrypted; an erased person's reads `[erased]` and is skipped), and indexes the batch
+in one write.
 """
 
 from __future__ import annotations
