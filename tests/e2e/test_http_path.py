@@ -552,3 +552,44 @@ def test_a_hidden_or_erased_holder_leaves_the_status_checkable_without_personal_
         assert "name not shown at their request" in page
         assert name not in page
         assert name not in httpx.get(f"{server.base}/credentials/{certificate}").text
+
+
+def metric(server: Server, line_start: str) -> float:
+    """The value of the /metrics sample whose line starts with `line_start`, 0 if absent."""
+    for line in httpx.get(f"{server.base}/metrics").text.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_every_answer_is_counted_by_route_template_and_status_refusals_included(
+    server: Server,
+) -> None:
+    registrar = server.client(server.token("counted", Role.REGISTRAR))
+    created = 'ledger_http_requests_total{method="POST",route="/v1/people",status="201"}'
+    unmatched = 'ledger_http_requests_total{method="GET",route="unmatched",status="404"}'
+    too_large = 'ledger_http_requests_total{method="POST",route="unmatched",status="413"}'
+    timed = 'ledger_http_request_seconds_count{route="/v1/people"}'
+    before = {name: metric(server, name) for name in (created, unmatched, too_large, timed)}
+
+    body = {"name": "Ottilie Count", "email": "o@example.org", "organisation": "O"}
+    post(registrar, "/v1/people", {**body, "region": "R", "country": "C"})
+    assert httpx.get(f"{server.base}/no/such/page").status_code == 404
+    huge = b"{" + b" " * (server.settings.max_body_bytes + 1) + b"}"
+    refused = registrar.post(
+        "/v1/people", content=huge, headers={"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 413
+
+    after = {name: metric(server, name) for name in before}
+    assert after[created] == before[created] + 1
+    assert after[unmatched] == before[unmatched] + 1
+    assert after[too_large] == before[too_large] + 1  # refused before any route was matched
+    assert after[timed] == before[timed] + 1
+    port = server.base.rsplit(":", 1)[1]
+    log = (server.settings.data_dir.parent / f"server-{port}.log").read_text()
+    logged = [json.loads(line) for line in log.splitlines() if '"route"' in line]
+    assert {"method": "GET", "route": "unmatched", "status": 404} in [
+        {k: entry.get(k) for k in ("method", "route", "status")} for entry in logged
+    ]
+    assert all(entry["duration_ms"] >= 0 for entry in logged)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -17,6 +15,7 @@ from ledger.api.auth import FailureLimiter, TokenStore
 from ledger.api.body_limit import BodyLimit
 from ledger.api.deps import AppState
 from ledger.api.idempotency import IdempotencyStore
+from ledger.api.observe import Observe
 from ledger.api.renders import RenderBudget, RenderCache
 from ledger.api.routes import (
     badges,
@@ -40,8 +39,6 @@ from ledger.console.session import ConsoleRefusal, console_refusal
 from ledger.runtime import Runtime, open_runtime
 from ledger.views.positions import log_positions
 from ledger.worker import BackgroundWorker
-
-access = logging.getLogger("ledger.access")
 
 
 def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
@@ -113,30 +110,9 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     docs.document_roles(app)
 
     # The size limit runs before any route reads the body (and so before authentication); it
-    # sits inside `observe`, so the refusals are counted and its 413 reaches the handlers.
+    # sits inside `Observe`, so the refusals are counted and its 413 reaches the handlers.
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
-
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        ops.REQUESTS.labels(request.method, template, str(response.status_code)).inc()
-        ops.LATENCY.labels(template).observe(elapsed)
-        access.info(
-            "request",
-            extra={
-                "method": request.method,
-                "route": template,
-                "status": response.status_code,
-                "duration_ms": round(elapsed * 1000, 2),
-            },
-        )
-        return response
+    app.add_middleware(Observe)  # every answer counted, timed and logged
 
     # Added last, so it runs first: the security headers go on every answer, refusals included.
     app.add_middleware(SecurityHeaders)
