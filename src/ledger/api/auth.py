@@ -143,7 +143,7 @@ class TokenStore:
     def authenticate(self, token: str) -> Principal | None:
         if not token.startswith(TOKEN_PREFIX):
             return None
-        with self.db.read() as tx:
+        with self.db.statement() as tx:  # one indexed read: one round trip
             row = tx.execute(
                 f"SELECT name, role, person_id, revoked_at, staff_id"
                 f" FROM {self.db.table('ledger_tokens')} WHERE hash = ?",

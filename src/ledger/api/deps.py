@@ -96,11 +96,12 @@ class Allow:
     """A dependency admitting only `roles` (403 for other authenticated callers).
 
     The roles are data, not a closure, so the OpenAPI document states them from the very
-    dependency that enforces them (ledger.api.docs)."""
+    dependency that enforces them (ledger.api.docs). It does no I/O, so it is a coroutine: it
+    runs on the event loop, where a plain function would cost a trip to a worker thread."""
 
     roles: tuple[Role, ...]
 
-    def __call__(self, who: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def __call__(self, who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in self.roles:
             allowed = ", ".join(str(r) for r in self.roles)
             raise Problem(

@@ -99,7 +99,7 @@ class IdempotencyStore:
     # -- rows --------------------------------------------------------------------------------
 
     def _find(self, key: str, actor: str) -> KeyRow | None:
-        with self.db.read() as tx:
+        with self.db.statement() as tx:  # one indexed read: one round trip
             row = tx.execute(
                 f"SELECT request, receipt, notifications, status, body FROM {self.table}"
                 " WHERE key = ? AND actor = ?",

@@ -29,6 +29,7 @@ from ledger.views.sql import (
     ensure_registry,
     events_after,
     lock_tracking,
+    lock_trackings,
     newest_notification,
     trackings,
 )
@@ -110,11 +111,7 @@ class ProjectionRunner:
         they have caught up to them, then move together. With `every` (the targets are every
         active projection), waiting requests are told where they all stand now, unread."""
         with self.db.write() as tx:
-            locked = [
-                tracking
-                for name, generation in sorted(targets)  # one lock order for every runner
-                if (tracking := lock_tracking(tx, self.db, name, generation)) is not None
-            ]
+            locked = lock_trackings(tx, self.db, targets)
             if not locked:
                 return 0
             start = min(t.notification_id for t in locked)
@@ -146,7 +143,7 @@ class ProjectionRunner:
         return len(rows)
 
     def run_all_once(self, batch: int | None = None) -> int:
-        with self.db.read() as tx:
+        with self.db.statement() as tx:
             active = [t for t in trackings(tx, self.db) if t.active]
         targets = [(t.name, t.generation) for t in active if t.name in self.projections]
         return self.run_together(targets, every=len(targets) == len(active), batch=batch)
@@ -204,7 +201,7 @@ class ProjectionRunner:
         applied = self._applied
         self._changed.release()
         try:
-            with self.db.read() as tx:
+            with self.db.statement() as tx:
                 reached = [t.notification_id for t in trackings(tx, self.db) if t.active]
         finally:
             self._changed.acquire()

@@ -11,7 +11,7 @@ at all, and no event is applied twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ledger.db import Database, Tx
@@ -81,6 +81,23 @@ def lock_tracking(
         (name, generation),
     ).fetchone()
     return None if row is None else Tracking(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+
+def lock_trackings(tx: Tx, db: Database, targets: Sequence[tuple[str, int]]) -> list[Tracking]:
+    """The tracking rows of `targets` (name, generation) that exist, in one statement, locked
+    against other runners until the transaction ends, in one order (name, then generation) for
+    every runner."""
+    if not targets:
+        return []
+    wanted = " OR ".join("(name = ? AND generation = ?)" for _ in targets)
+    lock_clause = " FOR UPDATE" if db.postgres else ""
+    rows = tx.execute(
+        "SELECT name, generation, version, position, notification_id, active"
+        f" FROM {db.table('ledger_projections')} WHERE {wanted}"
+        f" ORDER BY name, generation{lock_clause}",
+        [value for target in targets for value in target],
+    ).fetchall()
+    return [Tracking(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
 def advance(tx: Tx, db: Database, tracking: Tracking, position: int, notification_id: int) -> None:
