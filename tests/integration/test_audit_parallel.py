@@ -144,17 +144,40 @@ def test_a_link_broken_across_a_boundary_is_caught_by_the_merge(bundle: Path) ->
     """No root to compare and the changed record's signature taken as checked: the worker
     accepts the chunk (the break is only visible across the boundary), the merge does not."""
 
-    def scan_without_roots() -> tuple[Any, int] | None:
-        source = Bundle(bundle)
-        auditor = Auditor(source.keyring(), workers=2)
-        auditor.verified = {hashlib.sha256(b"\x00" + line).hexdigest().encode() for line in lines}
-        return parallel.parallel_scan(auditor, source, AuditReport(origin=""), {})
-
     lines = lines_of(bundle)
-    assert scan_without_roots() is not None
+    signed = {hashlib.sha256(b"\x00" + line).hexdigest().encode() for line in lines}
+    assert scan_without_roots(bundle, signed) is not None
     lines = break_link_across_a_boundary(lines)
     write_lines(bundle, lines)
-    assert scan_without_roots() is None
+    assert scan_without_roots(bundle, signed) is None
+
+
+def scan_without_roots(bundle: Path, verified: set[bytes]) -> tuple[Any, int] | None:
+    """The parallel path with no checkpoint root to compare, the records whose leaf hashes
+    (in hex) are in `verified` taken as having had their signatures checked."""
+    source = Bundle(bundle)
+    auditor = Auditor(source.keyring(), workers=2)
+    auditor.verified = set(verified)
+    return parallel.parallel_scan(auditor, source, AuditReport(origin=""), {})
+
+
+def test_a_forged_signature_on_a_stream_s_newest_record_is_caught_on_the_pool(
+    bundle: Path,
+) -> None:
+    """No root to compare and no later record linking to it: only the newest signature's check
+    can see it."""
+    lines = lines_of(bundle)
+    newest = {stream_of(line): index for index, line in enumerate(lines)}
+    index = max(i for stream, i in newest.items() if stream != KEYRING_STREAM)
+    assert index >= 2 * CHUNK  # in a later chunk than the first
+    assert scan_without_roots(bundle, set()) is not None
+    line = lines[index]
+    at = line.rindex(b',"sig":"') + 8
+    lines[index] = line[:at] + (b"B" if line[at : at + 1] == b"A" else b"A") + line[at + 1 :]
+    write_lines(bundle, lines)
+    assert scan_without_roots(bundle, set()) is None
+    forged = hashlib.sha256(b"\x00" + lines[index]).hexdigest().encode()
+    assert scan_without_roots(bundle, {forged}) is not None  # it was the signature alone
 
 
 def drop_the_last_record(bundle: Path) -> None:

@@ -18,6 +18,7 @@ report is therefore the same word for word whichever path ran.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import hashlib
 from bisect import bisect_left
@@ -30,11 +31,8 @@ from typing import TYPE_CHECKING
 
 from ledger.audit.bundle import RECORDS, STORED, Bundle
 from ledger.audit.fastform import FastForm
-from ledger.integrity.errors import RecordIntegrityError
 from ledger.integrity.key_history import KEYRING_STREAM, KeyHistory
-from ledger.integrity.keyring import Keyring
 from ledger.integrity.merkle import node_hash, root_from_peaks
-from ledger.integrity.record import open_record, verify_signature
 from ledger.integrity.scan import scan
 
 if TYPE_CHECKING:
@@ -143,16 +141,6 @@ def _peaks(levels: list[list[bytes]], count: int) -> list[bytes]:
     return found
 
 
-def verify_newest(keyring: Keyring, items: list[tuple[bytes, bytes, int]]) -> bool:
-    """Whether every (record, stream, version) is signed by its key (runs in a worker)."""
-    for data, stream, version in items:
-        try:
-            verify_signature(open_record(data, stream.decode(errors="replace"), version), keyring)
-        except RecordIntegrityError:
-            return False
-    return True
-
-
 def _starts(path: Path, skip: int, every: int, end: list[int]) -> Iterator[int]:
     """Byte offsets where lines 0, every, 2 * every, ... start (after `skip` bytes), as the file
     is read; then `end` is set to the number of lines (-1 when the file does not end in a
@@ -202,7 +190,9 @@ def parallel_scan(
         or bundle.size_hint() < MIN_RECORDS
     ):
         return None
-    from ledger.audit.auditor import _Keys as Keys  # the auditor imports this module lazily
+    # The auditor imports this module lazily.
+    from ledger.audit.auditor import _Keys as Keys
+    from ledger.audit.auditor import _verify_chunk
 
     keys = Keys(auditor.keyring)
     origin = auditor.keyring.origin.encode()
@@ -269,18 +259,17 @@ def parallel_scan(
                     future.cancel()
                 return None
             history, heads = merged
-            # The newest signature of every stream, on the pool.
-            items = [
-                (data, stream, version)
-                for stream, (version, digest, _, data) in heads.items()
-                if digest not in auditor.verified
-            ]
+            # The newest signature of every stream, on the pool, as the deep audit verifies
+            # every signature: the signed bytes, the signature and the records key.
+            items = _newest_signatures(heads, auditor.verified, keys)
+            if items is None:
+                return None
             share = -(-len(items) // auditor.workers) or 1
             checks = [
-                pool.submit(verify_newest, auditor.keyring, items[i : i + share])
+                pool.submit(_verify_chunk, items[i : i + share])
                 for i in range(0, len(items), share)
             ]
-            if not all(check.result() for check in checks):
+            if any(check.result() for check in checks):
                 return None
     except (OSError, BrokenProcessPool):
         return None  # no workers to be had: the one-process audit runs
@@ -291,6 +280,29 @@ def parallel_scan(
     if auditor.progress is not None:
         auditor.progress(count)
     return history, count
+
+
+def _newest_signatures(
+    heads: dict[bytes, Head], verified: set[bytes], keys: _Keys
+) -> list[tuple[int, bytes, bytes, bytes]] | None:
+    """(position, signed bytes, signature, public key) of each stream's newest record not
+    verified before; None if one has no records key or an unreadable signature. Every head
+    passed the fast path or the full envelope checks, key windows included: what is left to
+    check is the signature itself."""
+    items = []
+    for _, digest, position, data in heads.values():
+        if digest in verified:
+            continue
+        env = scan(data)
+        entry = None if env is None else keys.keys.get(env.kid)
+        if env is None or entry is None:
+            return None
+        try:
+            signature = base64.b64decode(env.sig, validate=True)
+        except ValueError:
+            return None
+        items.append((position, env.message(data), signature, entry[0].public_key))
+    return items
 
 
 def _merge(
