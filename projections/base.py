@@ -240,14 +240,14 @@ def replay_all(projections: Iterable[Projection], records: Iterable[bytes]) -> d
     """Rebuild every projection in memory from the records alone; their digests by name."""
     views = [(projection, MemoryView()) for projection in projections]
     apply = Dispatch(views).apply
-    with _no_cycle_collection():
+    with no_cycle_collection():
         for position, data in enumerate(records):
             apply(Event.from_record(position, data))
         return {projection.name: digest(view) for projection, view in views}
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """Replays make millions of short-lived objects and keep many rows alive: the cyclic
     collector would walk the live rows again and again. Rows and events hold no cycles."""
     enabled = gc.isenabled()

@@ -3,19 +3,21 @@ the same on both backends, and answering for the past (as_of, known_at)."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
 import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger.runtime import Runtime, open_runtime
 from ledger.workload import generate
 from projections import ALL
-from projections.base import Event, MemoryView, digest, replay_all
+from projections.base import Event, MemoryView, Projection, digest, replay_all
 from tests.builders import COMMITTEE, REGISTRAR, licensed
 from tests.conftest import Ledger
 from tests.integration.test_audit_bundle import ROOT, env_for, ledger_cli
@@ -314,3 +316,35 @@ def test_an_in_memory_replay_gives_the_same_digests_however_few_rows_it_keeps_pa
         for projection, view in views:
             projection.apply(view, event)
     assert {p.name: digest(v) for p, v in views} == runtime.runner.digests()
+
+
+def test_a_batch_pauses_the_cycle_collector_and_resumes_it_even_when_a_handler_fails(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate(runtime.service, 60, seed=2)
+    runner = runtime.runner
+    live = runner.projections["trainer_status"]
+    collecting: list[bool] = []
+    failing = threading.Event()
+
+    def watched(view: Any, event: Event) -> None:
+        collecting.append(gc.isenabled())
+        if failing.is_set():
+            raise RuntimeError("a handler failed")
+        live.apply(view, event)
+
+    watching = Projection(live.name, live.version, dict.fromkeys(live.handlers, watched))
+    monkeypatch.setitem(runner.projections, "trainer_status", watching)
+    assert gc.isenabled()
+    runner.batch = 40
+    assert runner.run_once("trainer_status") == 40
+    assert collecting
+    assert not any(collecting)  # paused while the batch was applied
+    assert gc.isenabled()  # and resumed after it
+
+    failing.set()
+    before = {s.name: s.position for s in runner.status()}["trainer_status"]
+    with pytest.raises(RuntimeError, match="a handler failed"):
+        runner.run_once("trainer_status")
+    assert gc.isenabled()
+    assert {s.name: s.position for s in runner.status()}["trainer_status"] == before

@@ -29,6 +29,7 @@ from ledger.log.sequencer import node_reader
 from ledger.log.storage import StoredCheckpoint
 from ledger.runtime import Runtime
 from ledger.store.key_history import sync_view
+from projections.base import no_cycle_collection
 
 BATCH = 2000
 SEQUENCE_BATCH = 20_000  # leaves per log transaction while the imported records are sequenced
@@ -96,6 +97,31 @@ def import_bundle(
             f"the bundle does not audit clean: position {first.position}: {first.reason}"
         )
     assert report.genesis is not None  # a clean audit has traced the key history
+    with no_cycle_collection():  # millions of rows, leaves and nodes, and no cycles among them
+        count = _insert(runtime, bundle, progress)
+        # From now on the key ring is the imported key history's (and trust-root.json its
+        # genesis).
+        sync_view(runtime.store, KeyDirectory(runtime.settings.keys_dir))
+        while runtime.sequencer.sequence_once(SEQUENCE_BATCH):
+            pass
+    imported = 0
+    with runtime.log_storage.write() as tx:
+        get_node = node_reader(tx)
+        for size, note in bundle.checkpoints():
+            checkpoint = verify_checkpoint(note, keyring)
+            if tree_root(size, get_node) != checkpoint.root:
+                raise ImportError_(f"imported log does not reproduce checkpoint {size}")
+            tx.add_checkpoint(
+                StoredCheckpoint(size, checkpoint.root, note, format_time(checkpoint.signed_at))
+            )
+            imported += 1
+    runtime.runner.catch_up()
+    runtime.indexer.catch_up()  # the people directory: imported people can be searched at once
+    return ImportSummary(records=count, checkpoints=imported, trust_root=report.genesis)
+
+
+def _insert(runtime: Runtime, bundle: Bundle, progress: Any) -> int:
+    """Every record of the bundle into the empty store, in batches; the number inserted."""
     recorder = runtime.store.app.recorder
     batch: list[StoredEvent] = []
     count = 0
@@ -111,21 +137,4 @@ def import_bundle(
         recorder.insert_events(batch)
     if progress is not None:
         progress(count)
-    # From now on the key ring is the imported key history's (and trust-root.json its genesis).
-    sync_view(runtime.store, KeyDirectory(runtime.settings.keys_dir))
-    while runtime.sequencer.sequence_once(SEQUENCE_BATCH):
-        pass
-    imported = 0
-    with runtime.log_storage.write() as tx:
-        get_node = node_reader(tx)
-        for size, note in bundle.checkpoints():
-            checkpoint = verify_checkpoint(note, keyring)
-            if tree_root(size, get_node) != checkpoint.root:
-                raise ImportError_(f"imported log does not reproduce checkpoint {size}")
-            tx.add_checkpoint(
-                StoredCheckpoint(size, checkpoint.root, note, format_time(checkpoint.signed_at))
-            )
-            imported += 1
-    runtime.runner.catch_up()
-    runtime.indexer.catch_up()  # the people directory: imported people can be searched at once
-    return ImportSummary(records=count, checkpoints=imported, trust_root=report.genesis)
+    return count

@@ -34,7 +34,7 @@ from ledger.views.sql import (
     trackings,
 )
 from projections import ALL
-from projections.base import Dispatch, Event, Projection, digest
+from projections.base import Dispatch, Event, Projection, digest, no_cycle_collection
 
 log = logging.getLogger("ledger.projections")
 KNOWN_POSITIONS = 10_000
@@ -110,7 +110,10 @@ class ProjectionRunner:
         once for all of them. Those standing furthest back go first; the others wait until
         they have caught up to them, then move together. With `every` (the targets are every
         active projection), waiting requests are told where they all stand now, unread."""
-        with self.db.write() as tx:
+        # As in a replay in memory, the cyclic collector is paused for a batch: it would walk
+        # the rows kept for the flush again and again, and records, events and rows hold no
+        # cycles.
+        with no_cycle_collection(), self.db.write() as tx:
             locked = lock_trackings(tx, self.db, targets)
             if not locked:
                 return 0
@@ -130,6 +133,7 @@ class ProjectionRunner:
                 advance(tx, self.db, tracking, position, rows[-1][0])
             others = [t.notification_id for t in locked if t.notification_id != start]
             reached = min([rows[-1][0], *others])
+            del apply, views  # the batch's rows go before the collector resumes
         with self._changed:
             self._applied += 1
             for offset, (notification_id, _) in enumerate(rows):
