@@ -228,6 +228,15 @@ class MemoryView(View):
             for key, (data, _) in sorted(self.tables[table].items()):
                 yield table, key, data
 
+    def stored_rows(self) -> list[tuple[str, str, str, str | None]]:
+        """Every row as a database view stores it: (table, key, canonical JSON, index)."""
+        self._flush()
+        return [
+            (table, key, data, index)
+            for table, rows in self.tables.items()
+            for key, (data, index) in rows.items()
+        ]
+
 
 def replay(projection: Projection, records: Iterable[bytes]) -> MemoryView:
     view = MemoryView()
@@ -236,14 +245,29 @@ def replay(projection: Projection, records: Iterable[bytes]) -> MemoryView:
     return view
 
 
-def replay_all(projections: Iterable[Projection], records: Iterable[bytes]) -> dict[str, str]:
-    """Rebuild every projection in memory from the records alone; their digests by name."""
+def replay_views(
+    projections: Iterable[Projection], records: Iterable[bytes]
+) -> tuple[int, list[MemoryView]]:
+    """Build every projection in memory from the records alone, in one pass: the number of
+    records and each projection's view, in the order given."""
     views = [(projection, MemoryView()) for projection in projections]
     apply = Dispatch(views).apply
+    count = 0
     with no_cycle_collection():
         for position, data in enumerate(records):
             apply(Event.from_record(position, data))
-        return {projection.name: digest(view) for projection, view in views}
+            count = position + 1
+    return count, [view for _, view in views]
+
+
+def replay_all(projections: Iterable[Projection], records: Iterable[bytes]) -> dict[str, str]:
+    """Rebuild every projection in memory from the records alone; their digests by name."""
+    chosen = list(projections)
+    _, views = replay_views(chosen, records)
+    with no_cycle_collection():
+        return {
+            projection.name: digest(view) for projection, view in zip(chosen, views, strict=True)
+        }
 
 
 @contextmanager

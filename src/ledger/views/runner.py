@@ -15,12 +15,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.db import Database
 from ledger.views.sql import (
     SqlView,
+    StoredRow,
     Tracking,
     activate,
     advance,
@@ -28,6 +29,7 @@ from ledger.views.sql import (
     drop_generation,
     ensure_registry,
     events_after,
+    load_rows,
     lock_tracking,
     lock_trackings,
     newest_notification,
@@ -157,6 +159,32 @@ class ProjectionRunner:
         while (applied := self.run_all_once(max(self.batch, BULK_BATCH))) > 0:
             total += applied
         return total
+
+    def load_built(self, built: Mapping[str, tuple[int, Sequence[StoredRow]]], count: int) -> bool:
+        """Take projections built elsewhere from the first `count` events (a replay in memory:
+        the name, version and rows of each) as the active generations' content, in one
+        transaction. Only when every active projection is here, of the same version, and still
+        at the start, and the store holds exactly `count` events: else nothing is written and
+        False is returned (the batches then apply the events, as always)."""
+        with self.db.write() as tx:
+            active = [t for t in trackings(tx, self.db) if t.active]
+            locked = lock_trackings(tx, self.db, [(t.name, t.generation) for t in active])
+            total, newest = newest_notification(tx, self.db)
+            if (
+                total != count
+                or {t.name for t in locked} != set(built)
+                or any(
+                    t.position or t.notification_id or built[t.name][0] != t.version for t in locked
+                )
+            ):
+                return False
+            for tracking in locked:
+                load_rows(tx, self.db, tracking, built[tracking.name][1])
+                advance(tx, self.db, tracking, count, newest)
+        with self._changed:
+            self._applied += 1  # waiting requests read where the projections stand now
+            self._changed.notify_all()
+        return True
 
     def run(self, stop: threading.Event, poll: float = 0.05) -> None:
         """Keep every projection current until `stop` is set."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from ledger.db import Database, Tx
 from projections.base import Row, View, row_json
 
+StoredRow = tuple[str, str, str, str | None]  # table, key, canonical JSON, index
+
 
 @dataclass(frozen=True)
 class Tracking:
@@ -124,6 +126,14 @@ def drop_generation(tx: Tx, db: Database, tracking: Tracking) -> None:
     tx.execute(
         f"DELETE FROM {db.table('ledger_projections')} WHERE name = ? AND generation = ?",
         (tracking.name, tracking.generation),
+    )
+
+
+def load_rows(tx: Tx, db: Database, tracking: Tracking, rows: Sequence[StoredRow]) -> None:
+    """Rows built elsewhere (a replay in memory) into a generation's empty table, as a flush
+    of the same rows would write them."""
+    tx.executemany(
+        f"INSERT INTO {db.table(tracking.table)} (tbl, key, data, idx) VALUES (?, ?, ?, ?)", rows
     )
 
 
