@@ -9,16 +9,20 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from ledger.audit import parallel
-from ledger.audit.auditor import Auditor, AuditReport
+from ledger.audit.auditor import Auditor, AuditReport, _Keys
 from ledger.audit.bundle import Bundle
+from ledger.audit.fastform import FastForm
 from ledger.integrity.key_history import KEYRING_STREAM
-from tests.trust_support import CliLedger, make_cli_ledger
+from tests.trust_support import CliLedger, make_cli_ledger, ok
 
 CHUNK = 16
 
@@ -30,11 +34,20 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> CliLedger:
     return made
 
 
-@pytest.fixture
-def bundle(source: CliLedger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(params=["compiled", "python"])
+def bundle(
+    source: CliLedger,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Path:
+    """A copy of the export, audited over processes in chunks of CHUNK records, with the
+    per-record checks compiled or in Python (the workers are forked: they see the choice)."""
     shutil.copytree(source.folder / "bundle", tmp_path / "bundle")
     monkeypatch.setattr(parallel, "MIN_RECORDS", 0)
     monkeypatch.setattr(parallel, "MIN_CHUNK", CHUNK)
+    if request.param == "python":
+        monkeypatch.setattr(parallel, "_chunkscan", None)
     return tmp_path / "bundle"
 
 
@@ -202,3 +215,190 @@ def test_files_of_uneven_length_are_handed_to_the_one_process_audit(
     spread, single = both(bundle, monkeypatch)
     assert not spread.ok
     assert spread.to_json() == single.to_json()
+
+
+# -- the compiled per-record checks against the Python ones ---------------------------------
+
+
+def test_the_compiled_checks_are_built_and_make_the_hash_inputs_as_python_does(
+    source: CliLedger,
+) -> None:
+    compiled = parallel._chunkscan
+    assert compiled is not None  # the install built it: the audit's speed depends on it
+    block = (source.folder / "bundle" / "records.jsonl").read_bytes()
+    lines = block.split(b"\n")[:-1]
+    assert compiled.prefixed(block, 0) == [b"\x00" + line for line in lines]
+    assert compiled.prefixed(block[:-1], 0) is None  # no newline at the end
+    assert compiled.prefixed(b"", 0) == []
+    assert compiled.prefixed(b"\n\n", 7) == [b"\x07", b"\x07"]
+    level = [hashlib.sha256(line).digest() for line in lines[:9]]
+    assert compiled.pairs(level) == parallel._pairs(level)
+    assert len(compiled.pairs(level)) == 4  # the odd last one waits
+    with pytest.raises(ValueError, match="32-byte"):
+        compiled.pairs([b"short", b"x" * 32])
+
+
+@dataclass(frozen=True)
+class Material:
+    lines: list[bytes]
+    places: list[bytes]
+    origin: bytes
+    windows: dict[bytes, tuple[bytes, bytes]]
+
+
+@pytest.fixture(scope="module")
+def material(tmp_path_factory: pytest.TempPathFactory) -> Material:
+    """The demo's records after a rotation of the records key: the key ring's records too."""
+    made = make_cli_ledger(tmp_path_factory.mktemp("rotated"))
+    ok(made.run("keys", "rotate"))
+    made.export()
+    folder = made.folder / "bundle"
+    exported = Bundle(folder)
+    keyring = exported.keyring()
+    places = (folder / "stored.csv").read_bytes().split(b"\n")[1:-1]
+    windows = _Keys(keyring).windows()
+    return Material(lines_of(folder), places, keyring.origin.encode(), windows)
+
+
+def both_checks(
+    material: Material, lines: list[bytes], places: list[bytes], first: int,
+    windows: dict[bytes, tuple[bytes, bytes]] | None = None,
+) -> tuple[Any, Any]:  # fmt: skip
+    """(compiled, Python) per-record checks of these records as one chunk from `first`."""
+    compiled = parallel._chunkscan
+    assert compiled is not None
+    windows = material.windows if windows is None else windows
+    form = FastForm(material.origin, windows)
+    leaves = [hashlib.sha256(b"\x00" + line).digest() for line in lines]
+    stored = b"".join(place + b"\n" for place in places)
+    fast = compiled.check(
+        [b"\x00" + line for line in lines], stored, leaves, first, form.origin_part, windows,
+        KEYRING_STREAM.encode(),
+    )  # fmt: skip
+    slow = (
+        parallel._check_records(form, lines, places, leaves, first)
+        if len(places) == len(lines)
+        else None
+    )
+    return fast, slow
+
+
+def test_both_checks_accept_the_export_alike_from_the_start_and_from_within(
+    material: Material,
+) -> None:
+    fast, slow = both_checks(material, material.lines, material.places, 0)
+    assert fast is not None
+    assert fast == slow
+    firsts, lasts, kids, specials = fast
+    assert firsts.keys() <= lasts.keys()
+    assert specials[0] == 0  # position 0 is left to the key history's checks
+    assert len(specials) > 1  # and so are the key ring's records
+    assert len(lasts) > 10
+    assert kids
+    fast, slow = both_checks(material, material.lines[CHUNK:], material.places[CHUNK:], CHUNK)
+    assert fast is not None
+    assert fast == slow
+    assert min(position for _, _, position in fast[0].values()) == CHUNK
+
+
+TAIL_WORDS = (b'"prev"', b'"recorded_at"', b'"sig"', b'"stream"', b'"type"', b'"version"')
+
+
+@st.composite
+def damage(draw: st.DrawFn, size: int) -> tuple[str, int, int, int]:
+    """One change to the records or their places: what, which record, where, which byte."""
+    kind = draw(
+        st.sampled_from(["byte", "tail byte", "head byte", "drop byte", "add byte", "swap",
+                         "repeat", "place byte", "drop place", "window"])
+    )  # fmt: skip
+    return (
+        kind,
+        draw(st.integers(0, size - 1)),
+        draw(st.integers(0, 1 << 30)),
+        draw(st.sampled_from([*b'0afz",:{}\\\n 1', 0xFF])),
+    )
+
+
+def damaged(
+    material: Material, change: tuple[str, int, int, int]
+) -> tuple[list[bytes], list[bytes], dict[bytes, tuple[bytes, bytes]]]:
+    kind, index, where, byte = change
+    lines, places, windows = list(material.lines), list(material.places), dict(material.windows)
+    line = lines[index]
+    at = {
+        "tail byte": len(line) - 1 - where % 220,
+        "head byte": where % 60,
+    }.get(kind, where % len(line))
+    if kind in ("byte", "tail byte", "head byte"):
+        lines[index] = line[:at] + bytes([byte]) + line[at + 1 :]
+    elif kind == "drop byte":
+        lines[index] = line[:at] + line[at + 1 :]
+    elif kind == "add byte":
+        lines[index] = line[:at] + bytes([byte]) + line[at:]
+    elif kind == "swap" and index + 1 < len(lines):
+        lines[index], lines[index + 1] = lines[index + 1], lines[index]
+    elif kind == "repeat":
+        lines.insert(index, line)
+    elif kind == "place byte":
+        place = places[index]
+        spot = where % max(1, len(place))
+        places[index] = place[:spot] + bytes([byte]) + place[spot + 1 :]
+    elif kind == "drop place":
+        del places[index]
+    elif kind == "window":
+        kid = sorted(windows)[where % len(windows)]
+        start, _ = windows[kid]
+        stamps = sorted(json.loads(line)["recorded_at"].encode() for line in material.lines)
+        windows[kid] = (start, stamps[where % len(stamps)])  # records after it fall outside
+    return lines, places, windows
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_compiled_checks_never_accept_what_the_python_checks_refuse(
+    material: Material, data: st.DataObject
+) -> None:
+    """Whatever the damage, the compiled checks either refuse (the Python ones then decide) or
+    find exactly what the Python ones find."""
+    change = data.draw(damage(len(material.lines)))
+    lines, places, windows = damaged(material, change)
+    first = data.draw(st.sampled_from([0, CHUNK]))
+    fast, slow = both_checks(material, lines[first:], places[first:], first, windows)
+    event(f"{change[0]}: {'accepted' if fast is not None else 'refused'}")
+    if fast is not None:
+        assert fast == slow
+
+
+def test_damage_the_checks_cannot_see_is_accepted_by_both_and_the_rest_refused_by_both(
+    material: Material,
+) -> None:
+    """The property above is not empty: both accept a payload changed in a stream's newest
+    record (only its signature and the roots can tell), and both refuse a broken link, a
+    stored place that differs, a version with a leading zero, a record outside its key's
+    window."""
+    newest = {stream_of(line): index for index, line in enumerate(material.lines)}
+    index = max(i for stream, i in newest.items() if stream != KEYRING_STREAM)
+    line = material.lines[index]
+    lines = list(material.lines)
+    lines[index] = line.replace(b'"payload":{"', b'"payload":{"x', 1)
+    fast, slow = both_checks(material, lines, material.places, 0)
+    assert fast is not None
+    assert fast == slow
+
+    crossing = link_across_a_boundary(list(material.lines))
+    broken = break_link_across_a_boundary(list(material.lines))
+    earlier = max(i for i in range(crossing) if stream_of(material.lines[i]) == stream_of(
+        material.lines[crossing]))  # fmt: skip
+    assert both_checks(material, broken[earlier:], material.places[earlier:], earlier) == (
+        None,
+        None,
+    )
+    places = list(material.places)
+    places[index] = places[index].replace(b",", b";", 1)
+    assert both_checks(material, material.lines, places, 0) == (None, None)
+    lines = list(material.lines)
+    lines[index] = line.replace(b'"version":', b'"version":0', 1)
+    assert both_checks(material, lines, material.places, 0) == (None, None)
+    kid = line[19:35]
+    narrowed = {**material.windows, kid: (material.windows[kid][0], b"2000")}
+    assert both_checks(material, material.lines, material.places, 0, narrowed) == (None, None)

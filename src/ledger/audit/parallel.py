@@ -3,12 +3,14 @@
 `records.jsonl` is cut into chunks at record boundaries, each chunk a power of two of records,
 so every full chunk is a complete subtree of the RFC 9162 tree. A worker process audits one
 chunk on the fast path (the record's form, stored place, origin, key window, chain links inside
-the chunk, leaf hashes) and returns, per stream, the chunk's first record (to check its link
-across the boundary), its last record (the stream's head), the span of positions each key
-signed, the chunk's subtree peaks at every checkpoint size inside it, and the key-ring records
-(which the key history needs in log order, so they are checked here, in this process). The
-merge checks the links across boundaries, every checkpoint's root, that every key was
-introduced before it signed; the newest signature of every stream is verified on the pool.
+the chunk, leaf hashes; the per-record checks are compiled in `_chunkscan` when the install
+could build it, else the same checks run in Python) and returns, per stream, the chunk's first
+record (to check its link across the boundary), its last record (the stream's head) and whether
+that record's signature verifies, the span of positions each key signed, the chunk's subtree
+peaks at every checkpoint size inside it, and the key-ring records (which the key history needs
+in log order, so they are checked here, in this process). The merge checks the links across
+boundaries, every checkpoint's root, that every key was introduced before it signed, and that
+the newest record of every stream carries a good signature (each stream's last chunk says).
 
 This path only ever says "all is well": at the first sign of anything else (a record the fast
 path does not accept, a broken link, a root that does not reproduce, a signature that fails) it
@@ -22,10 +24,11 @@ import base64
 import binascii
 import hashlib
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from operator import methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,10 +41,19 @@ from ledger.integrity.scan import scan
 if TYPE_CHECKING:
     from ledger.audit.auditor import Auditor, AuditReport, _Keys
 
+try:  # the per-record checks compiled, when the install could build them
+    from ledger.audit import _chunkscan
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _chunkscan = None  # type: ignore[assignment]
+
 MIN_RECORDS = 50_000  # smaller bundles are audited in one process
 MIN_CHUNK = 1 << 12  # records per chunk, at least (a power of two)
 BLOCK = 1 << 20
 HEADER = b"stream,version,type\n"
+_KEYRING = KEYRING_STREAM.encode()
+_LEAF, _NODE = b"\x00", b"\x01"  # RFC 9162's prefixes of leaf and node hashes
+_SHA256 = hashlib.sha256
+_DIGEST = methodcaller("digest")
 
 Head = tuple[int, bytes, int, bytes]  # version, leaf hash in hex, position, record
 
@@ -57,6 +69,7 @@ class Chunk:
     specials: list[tuple[int, bytes, bytes, bytes]]  # position, record, stored, leaf
     target_peaks: dict[int, list[bytes]]  # checkpoint size: the chunk's peaks up to it
     peaks: list[bytes]
+    unsigned: set[bytes]  # streams whose newest record here has no good signature
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,8 @@ class _Task:
     first: int
     origin: bytes
     windows: dict[bytes, tuple[bytes, bytes]]
+    publics: dict[bytes, bytes]  # each records key's kid: its public key
+    verified: frozenset[bytes]  # leaf hashes (hex) whose signature an earlier audit verified
     targets: frozenset[int]
 
 
@@ -79,55 +94,113 @@ def _read(path: Path, start: int, end: int) -> bytes:
 
 def audit_chunk(task: _Task) -> Chunk | None:
     """One chunk on the fast path (runs in a worker process); None if anything is off."""
-    datas = _read(task.records, *task.records_range).split(b"\n")
-    places = _read(task.stored, *task.stored_range).split(b"\n")
-    if datas.pop() != b"" or places.pop() != b"" or len(datas) != len(places):
+    block = _read(task.records, *task.records_range)
+    stored = _read(task.stored, *task.stored_range)
+    if not block.endswith(b"\n") or not stored.endswith(b"\n"):
         return None
-    keyring_stream = KEYRING_STREAM.encode()
-    keyring_place = keyring_stream + b","
-    form = FastForm(task.origin, task.windows)
-    fields_of = form.fields
-    sha256 = hashlib.sha256
-    hexlify = binascii.hexlify
-    firsts: dict[bytes, tuple[int, bytes | None, int]] = {}
-    heads: dict[bytes, Head] = {}
-    kid_first: dict[bytes, int] = {}
-    kid_last: dict[bytes, int] = {}
-    specials: list[tuple[int, bytes, bytes, bytes]] = []
-    leaves = [sha256(b"\x00" + data).digest() for data in datas]
-    position = task.first
-    for data, stored, leaf in zip(datas, places, leaves, strict=True):
-        fields = None if position == 0 else fields_of(data)
-        if fields is None or fields[2] == keyring_stream:
-            if position != 0 and fields is None and not stored.startswith(keyring_place):
-                return None
-            specials.append((position, data, stored, leaf))
-        else:
-            kid, prev, stream, version_bytes, type_ = fields
-            if stored != b"%s,%s,%s" % (stream, version_bytes, type_):
-                return None
-            version = int(version_bytes)
-            head = heads.get(stream)
-            if head is None:
-                firsts[stream] = (version, prev, position)
-            elif prev != head[1] or version != head[0] + 1:
-                return None
-            heads[stream] = (version, hexlify(leaf), position, data)
-            if kid not in kid_first:
-                kid_first[kid] = position
-            kid_last[kid] = position
-        position += 1
-    # The chunk's subtrees level by level (a whole level per call), then the peaks wanted.
+    # Each record after its leaf hash's prefix, then the leaf hashes, then the chunk's subtrees
+    # level by level (a whole level per call; an odd last node waits).
+    if _chunkscan is not None:
+        lines = _chunkscan.prefixed(block, 0)
+        pairs = _chunkscan.pairs
+    else:
+        lines = [_LEAF + line for line in block.split(b"\n")[:-1]]
+        pairs = _pairs
+    if lines is None:
+        return None
+    leaves = list(map(_DIGEST, map(_SHA256, lines)))
     levels = [leaves]
     while len(levels[-1]) > 1:
-        level = levels[-1]
-        pairs = zip(level[::2], level[1::2], strict=False)  # an odd last node waits
-        levels.append([sha256(b"\x01" + a + b).digest() for a, b in pairs])
-    target_peaks = {size: _peaks(levels, size - task.first) for size in task.targets}
+        levels.append(list(map(_DIGEST, map(_SHA256, pairs(levels[-1])))))
+    first = task.first
+    form = FastForm(task.origin, task.windows)
+    checked = None
+    if _chunkscan is not None:
+        checked = _chunkscan.check(
+            lines, stored, leaves, first, form.origin_part, task.windows, _KEYRING
+        )
+    places: list[bytes] | None = None
+    if checked is None:
+        places = stored.split(b"\n")[:-1]
+        if len(places) != len(lines):
+            return None
+        datas = [line[1:] for line in lines]
+        checked = _check_records(form, datas, places, leaves, first)
+        if checked is None:
+            return None
+    firsts, lasts, kids, special_at = checked
+    hexlify = binascii.hexlify
+    heads = {
+        stream: (version, hexlify(leaves[i]), first + i, lines[i][1:])
+        for stream, (version, i) in lasts.items()
+    }
+    specials = []
+    if special_at:
+        places = stored.split(b"\n") if places is None else places
+        specials = [(first + i, lines[i][1:], places[i], leaves[i]) for i in special_at]
+    target_peaks = {size: _peaks(levels, size - first) for size in task.targets}
     peaks = _peaks(levels, len(leaves))
-    index = len(leaves)
-    kids = {kid: (first, kid_last[kid]) for kid, first in kid_first.items()}
-    return Chunk(index, firsts, heads, kids, specials, target_peaks, peaks)
+    # The newest signature of each stream in the chunk, here on the pool: the merge keeps the
+    # verdict of each stream's last chunk (the deep audit verifies every signature so).
+    from ledger.audit.auditor import _verify_chunk  # (imported late: the auditor imports us)
+
+    items, unsigned = _signature_items(heads, task.publics, task.verified)
+    failed = _verify_chunk(items)
+    if failed:
+        stream_at = {position: stream for stream, (_, _, position, _) in heads.items()}
+        unsigned.update(stream_at[position] for position in failed)
+    return Chunk(len(leaves), firsts, heads, kids, specials, target_peaks, peaks, unsigned)
+
+
+def _pairs(level: list[bytes]) -> list[bytes]:
+    """The inputs of the parents' hashes of a level's pairs (`_chunkscan.pairs`, in Python)."""
+    return [_NODE + left + right for left, right in zip(level[::2], level[1::2], strict=False)]
+
+
+Checked = tuple[
+    dict[bytes, tuple[int, bytes | None, int]],  # stream: version, prev, position of its first
+    dict[bytes, tuple[int, int]],  # stream: version and index in the chunk of its newest
+    dict[bytes, tuple[int, int]],  # kid: first and last position it signed
+    list[int],  # indexes of the records left to the key history's checks
+]
+
+
+def _check_records(
+    form: FastForm, datas: list[bytes], places: list[bytes], leaves: list[bytes], first: int
+) -> Checked | None:
+    """The per-record checks of a chunk (what `_chunkscan.check` does, compiled): the fast
+    form, the stored place, the key window and the chain links inside the chunk."""
+    keyring_place = _KEYRING + b","
+    fields_of = form.fields
+    hexlify = binascii.hexlify
+    firsts: dict[bytes, tuple[int, bytes | None, int]] = {}
+    lasts: dict[bytes, tuple[int, int]] = {}
+    kid_first: dict[bytes, int] = {}
+    kid_last: dict[bytes, int] = {}
+    special_at: list[int] = []
+    for i, (data, stored) in enumerate(zip(datas, places, strict=True)):
+        position = first + i
+        fields = None if position == 0 else fields_of(data)
+        if fields is None or fields[2] == _KEYRING:
+            if position != 0 and fields is None and not stored.startswith(keyring_place):
+                return None
+            special_at.append(i)
+            continue
+        kid, prev, stream, version_bytes, type_ = fields
+        if stored != b"%s,%s,%s" % (stream, version_bytes, type_):
+            return None
+        version = int(version_bytes)
+        last = lasts.get(stream)
+        if last is None:
+            firsts[stream] = (version, prev, position)
+        elif prev != hexlify(leaves[last[1]]) or version != last[0] + 1:
+            return None
+        lasts[stream] = (version, i)
+        if kid not in kid_first:
+            kid_first[kid] = position
+        kid_last[kid] = position
+    kids = {kid: (start, kid_last[kid]) for kid, start in kid_first.items()}
+    return firsts, lasts, kids, special_at
 
 
 def _peaks(levels: list[list[bytes]], count: int) -> list[bytes]:
@@ -156,16 +229,34 @@ def _starts(path: Path, skip: int, every: int, end: list[int]) -> Iterator[int]:
             left = block.count(b"\n")
             at = 0
             while count + left >= due:
-                for _ in range(due - count):
-                    at = block.index(b"\n", at) + 1
-                    left -= 1
-                    count += 1
+                at = _past_newlines(block, at, due - count)
+                left -= due - count
+                count = due
                 yield size + at
                 due += every
             count += left
             size += len(block)
             last = block[-1:]
     end[:] = [count if last == b"\n" else -1, size]
+
+
+def _past_newlines(block: bytes, at: int, wanted: int) -> int:
+    """The offset just past the `wanted`-th newline of `block` from `at` (it has that many):
+    long stretches are counted in C at the lines' mean length so far, and only the last few
+    newlines are looked for one by one."""
+    mean = 64.0  # bytes per line, as counted so far
+    while wanted > 16:
+        reach = at + int(mean * wanted * 0.9) + 1
+        found = block.count(b"\n", at, reach)
+        if found >= wanted:
+            mean /= 2  # overshot: count a shorter stretch
+            continue
+        mean = (reach - at) / found if found else mean * 2
+        at = reach
+        wanted -= found
+    for _ in range(wanted):
+        at = block.index(b"\n", at) + 1
+    return at
 
 
 def _chunk_size(hint: int, workers: int) -> int:
@@ -205,6 +296,8 @@ def parallel_scan(
     every = _chunk_size(bundle.size_hint(), auditor.workers)
     sizes = frozenset(size for size in targets if size > 0)
     windows = keys.windows()
+    publics = {kid: entry[0].public_key for kid, entry in keys.keys.items()}
+    verified = frozenset(auditor.verified)
 
     def task(number: int, records_range: tuple[int, int], stored_range: tuple[int, int]) -> _Task:
         first = number * every
@@ -216,6 +309,8 @@ def parallel_scan(
             first,
             origin,
             windows,
+            publics,
+            verified,
             frozenset(s for s in sizes if first < s <= first + every),
         )
 
@@ -258,21 +353,14 @@ def parallel_scan(
                 for future in futures:
                     future.cancel()
                 return None
-            history, heads = merged
-            # The newest signature of every stream, on the pool, as the deep audit verifies
-            # every signature: the signed bytes, the signature and the records key.
-            items = _newest_signatures(heads, auditor.verified, keys)
-            if items is None:
-                return None
-            share = -(-len(items) // auditor.workers) or 1
-            checks = [
-                pool.submit(_verify_chunk, items[i : i + share])
-                for i in range(0, len(items), share)
-            ]
-            if any(check.result() for check in checks):
-                return None
+            history, heads, special_heads = merged
     except (OSError, BrokenProcessPool):
         return None  # no workers to be had: the one-process audit runs
+    # The workers verified the newest signature of every stream they saw; the key ring's
+    # streams (checked here, in log order) are left, a handful.
+    items, unreadable = _signature_items(special_heads, publics, auditor.verified)
+    if unreadable or _verify_chunk(items):
+        return None
     auditor.verified.update(digest for _, digest, _, _ in heads.values())
     report.streams = len(heads)
     report.signatures_checked = len(heads)
@@ -282,27 +370,33 @@ def parallel_scan(
     return history, count
 
 
-def _newest_signatures(
-    heads: dict[bytes, Head], verified: set[bytes], keys: _Keys
-) -> list[tuple[int, bytes, bytes, bytes]] | None:
-    """(position, signed bytes, signature, public key) of each stream's newest record not
-    verified before; None if one has no records key or an unreadable signature. Every head
-    passed the fast path or the full envelope checks, key windows included: what is left to
-    check is the signature itself."""
-    items = []
-    for _, digest, position, data in heads.values():
+SignatureItem = tuple[int, bytes, bytes, bytes]  # position, signed bytes, signature, key
+
+
+def _signature_items(
+    heads: dict[bytes, Head], publics: dict[bytes, bytes], verified: Set[bytes]
+) -> tuple[list[SignatureItem], set[bytes]]:
+    """What `_verify_chunk` needs to check each stream's newest record not verified before,
+    and the streams whose newest record has no records key or an unreadable signature. Every
+    head passed the fast path or the full envelope checks, key windows included: what is left
+    to check is the signature itself."""
+    items: list[SignatureItem] = []
+    unreadable: set[bytes] = set()
+    for stream, (_, digest, position, data) in heads.items():
         if digest in verified:
             continue
         env = scan(data)
-        entry = None if env is None else keys.keys.get(env.kid)
-        if env is None or entry is None:
-            return None
+        public = None if env is None else publics.get(env.kid)
+        if env is None or public is None:
+            unreadable.add(stream)
+            continue
         try:
             signature = base64.b64decode(env.sig, validate=True)
         except ValueError:
-            return None
-        items.append((position, env.message(data), signature, entry[0].public_key))
-    return items
+            unreadable.add(stream)
+            continue
+        items.append((position, env.message(data), signature, public))
+    return items, unreadable
 
 
 def _merge(
@@ -312,9 +406,12 @@ def _merge(
     targets: dict[int, tuple[bytes, str]],
     keys: _Keys,
     origin: bytes,
-) -> tuple[KeyHistory, dict[bytes, Head]] | None:
-    """Chunks in log order: links across boundaries, roots, key-ring records, key spans."""
+) -> tuple[KeyHistory, dict[bytes, Head], dict[bytes, Head]] | None:
+    """Chunks in log order: links across boundaries, roots, key-ring records, key spans, and
+    the workers' verdicts on each stream's newest signature. (The key history, every stream's
+    head, and the heads of the streams checked here, whose signatures are left to check.)"""
     heads: dict[bytes, Head] = {}
+    unsigned: set[bytes] = set()
     prefix: list[bytes] = []  # the peaks of the full chunks so far
     specials: list[tuple[int, bytes, bytes, bytes]] = []
     spans: list[tuple[bytes, int, int]] = []
@@ -333,6 +430,8 @@ def _merge(
             ):
                 return None
         heads.update(chunk.heads)
+        unsigned.difference_update(chunk.heads)  # a stream's last chunk has the last word
+        unsigned.update(chunk.unsigned)
         for size, local in chunk.target_peaks.items():
             if root_from_peaks([*prefix, *local]) != targets[size][0]:
                 return None
@@ -352,9 +451,8 @@ def _merge(
     if checked is None:
         return None
     history, special_heads, changes = checked
-    if heads.keys() & special_heads.keys():
+    if unsigned or heads.keys() & special_heads.keys():
         return None
-    heads.update(special_heads)
     # Every record on the fast path was signed by a key the history had introduced by then.
     changed_at = [position for position, _ in changes]
     for kid, first, last in spans:
@@ -364,7 +462,7 @@ def _merge(
             for _, introduced in changes[start : bisect_left(changed_at, last)]
         ):
             return None
-    return history, heads
+    return history, {**heads, **special_heads}, special_heads
 
 
 def _check_specials(
