@@ -27,7 +27,7 @@ from ledger.db import Database
 from ledger.domain.certificates import parse_certificate_id
 from ledger.domain.errors import DomainError
 from ledger.runtime import Runtime
-from ledger.views.verification import Bounded, VerificationReads
+from ledger.views.verification import Bounded, CertificateRead, VerificationReads
 from projections.facts import status_on
 
 router = APIRouter(tags=["verification"])
@@ -124,16 +124,34 @@ def current_document(runtime: Runtime, certificate_id: str) -> Document | None:
     """The certificate's document as the ledger stands (None: no such certificate). One SQL
     statement reads the register row and the holder's stream version; the rest is worked out
     only when either changed (or the event is not yet under a checkpoint)."""
+    found, document = kept_document(runtime, certificate_id)
+    if found is None or document is not None:
+        return document
+    return _make_document(runtime, certificate_id, found)
+
+
+def kept_document(
+    runtime: Runtime, certificate_id: str
+) -> tuple[CertificateRead | None, Document | None]:
+    """The register row as it stands (None: no such certificate), and the document kept for it
+    if one was made from the same row and holder version (else None: it is to be made)."""
+    found = _kept(runtime).reads.certificate(certificate_id)
+    if found is None:
+        return None, None
+    key = (certificate_id, found.text, found.holder_version)
+    return found, _kept(runtime).documents.get(key)
+
+
+def _kept(runtime: Runtime) -> _Kept:
     kept = _KEPT.get(runtime.db)
     if kept is None:
         kept = _KEPT.setdefault(runtime.db, _Kept(runtime.db))
-    found = kept.reads.certificate(certificate_id)
-    if found is None:
-        return None
+    return kept
+
+
+def _make_document(runtime: Runtime, certificate_id: str, found: CertificateRead) -> Document:
+    kept = _kept(runtime)
     key = (certificate_id, found.text, found.holder_version)
-    document = kept.documents.get(key)
-    if document is not None:
-        return document
     holder_id = str(found.facts["holder"])
     facts = runtime.queries.reveal(found.facts)
     holder = kept.holders.get_or_make(
@@ -299,7 +317,7 @@ async def verify(
     try:
         _, normal = parse_certificate_id(certificate_id)
         if known_at is None:
-            document = await _read(current_document, app.runtime, normal)
+            document = await _current(app, normal)
             if document is not None:
                 return _present(request, app, document, day, current=as_of is None)
             answer = None
@@ -324,6 +342,19 @@ async def verify(
         view = _view(request, app, current=as_of is None and known_at is None)
         return _html(request, verification_page(answer, view))
     return cacheable(request, VerifyAnswer(**answer).model_dump(mode="json"))
+
+
+async def _current(app: AppState, certificate_id: str) -> Document | None:
+    """`current_document`, on the readers' threads; on SQLite the one indexed read of a local
+    file and the look-up of the document kept run here, on the event loop (a hop to a thread
+    and back costs more than they do: measured, about twice the throughput), and only making a
+    document goes to a thread."""
+    if app.runtime.db.postgres:
+        return await _read(current_document, app.runtime, certificate_id)
+    found, document = kept_document(app.runtime, certificate_id)
+    if found is None or document is not None:
+        return document
+    return await _read(_make_document, app.runtime, certificate_id, found)
 
 
 def _present(
