@@ -135,11 +135,11 @@ def kept_document(
 ) -> tuple[CertificateRead | None, Document | None]:
     """The register row as it stands (None: no such certificate), and the document kept for it
     if one was made from the same row and holder version (else None: it is to be made)."""
-    found = _kept(runtime).reads.certificate(certificate_id)
+    kept = _kept(runtime)
+    found = kept.reads.certificate(certificate_id)
     if found is None:
         return None, None
-    key = (certificate_id, found.text, found.holder_version)
-    return found, _kept(runtime).documents.get(key)
+    return found, kept.documents.get((certificate_id, found.text, found.holder_version))
 
 
 def _kept(runtime: Runtime) -> _Kept:
