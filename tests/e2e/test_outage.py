@@ -151,6 +151,14 @@ def titles(server: Server, token: str) -> list[str]:
                 return found
 
 
+def verify_unknown(server: Server) -> httpx.Response:
+    return httpx.get(
+        f"{server.base}/verify/LT-0000-0000-0000",
+        headers={"Accept": "application/json"},
+        timeout=REQUEST_DEADLINE_S + 10,
+    )
+
+
 def test_postgresql_away_for_ten_seconds_answers_503_and_loses_or_doubles_nothing(
     cluster: private_pg.PrivateCluster, outage_server: Server
 ) -> None:
@@ -170,7 +178,9 @@ def test_postgresql_away_for_ten_seconds_answers_503_and_loses_or_doubles_nothin
         time.sleep(2)
         stopped_at = time.monotonic()
         cluster.stop()
-        time.sleep(OUTAGE_S)
+        time.sleep(2)
+        away = verify_unknown(server)
+        time.sleep(OUTAGE_S - 2)
         restarted_at = time.monotonic()
         cluster.start()
         deadline = restarted_at + 60
@@ -182,6 +192,12 @@ def test_postgresql_away_for_ten_seconds_answers_503_and_loses_or_doubles_nothin
         watch.stop.set()
         for thread in threads:
             thread.join(REQUEST_DEADLINE_S + 90)
+
+    # Verification too: 503 with Retry-After while the database is away, never a wrong 404.
+    assert away.status_code == 503, away.text
+    assert int(away.headers["Retry-After"]) > 0
+    assert away.json()["cause"] in CAUSES
+    assert verify_unknown(server).status_code == 404
 
     statuses = {a.status for a in load.attempts}
     assert 500 not in statuses, [a for a in load.attempts if a.status == 500][:3]

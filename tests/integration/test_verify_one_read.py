@@ -4,6 +4,7 @@ with its reason, after the holder hides their name and after an erasure."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -94,3 +95,57 @@ def test_a_warm_answer_is_one_statement_in_one_transaction(
         assert verify_answer(runtime, licence, day, None) is not None
     assert len(statements) == 3, statements
     assert verify_answer(runtime, "LIC-1999-999999", date(2014, 3, 3), None) is None
+
+
+def test_reads_asked_together_share_one_statement(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests in flight together (PostgreSQL's path) are answered from one statement, each
+    with its own row; an unknown id is None and does not disturb the others."""
+    group, licence = licensed(runtime.service)
+    runtime.catch_up()
+    ids = [licence, "LIC-1999-999999", licence, *runtime.queries.certificates_of(group.members[0])]
+    reads = verify._kept(runtime).reads
+    alone = {i: reads.certificate(i) for i in ids}
+    assert alone["LIC-1999-999999"] is None
+    assert sum(found is not None for found in alone.values()) >= 2
+
+    statements: list[str] = []
+    execute = Tx.execute
+
+    def counted(self: Tx, text: str, params: Any = ()) -> Any:
+        statements.append(text)
+        return execute(self, text, params)
+
+    monkeypatch.setattr(Tx, "execute", counted)
+    batches = verify._Batches(reads)
+
+    async def together() -> list[Any]:
+        return list(await asyncio.gather(*(batches.certificate(i) for i in ids)))
+
+    def rows_read() -> int:
+        return sum("p.data" in text for text in statements)
+
+    assert asyncio.run(together()) == [alone[i] for i in ids]
+    assert rows_read() == 1, statements
+    # An id not found has the active generation looked up again, once for the whole batch.
+    assert len(statements) == 2, statements
+    # And again later, on a fresh loop (a server started afresh): nothing left waiting.
+    assert asyncio.run(together()) == [alone[i] for i in ids]
+    assert (rows_read(), len(statements)) == (2, 4), statements
+
+
+def test_reads_together_follow_a_rebuilt_register(runtime: Runtime) -> None:
+    """After the register is rebuilt into a new generation and activated, the batched read
+    that remembered the old generation finds every row in the new one."""
+    group, licence = licensed(runtime.service)
+    runtime.catch_up()
+    ids = [licence, *runtime.queries.certificates_of(group.members[0])]
+    reads = verify._kept(runtime).reads
+    before = reads.certificates(ids)
+    assert set(before) == set(ids)
+    remembered = reads._generation
+    rebuilt = runtime.runner.rebuild("certificate_register")
+    assert rebuilt.generation != remembered
+    assert reads.certificates([*ids, "LIC-1999-999999"]) == before
+    assert reads._generation == rebuilt.generation

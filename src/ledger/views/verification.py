@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -81,21 +81,34 @@ class VerificationReads:
         self.db = db
         self._generation: int | None = None
         self._statements: dict[int, str] = {}
+        self._many: dict[int, str] = {}
 
     def certificate(self, certificate_id: str) -> CertificateRead | None:
+        return self._in_active(self._read_one, [certificate_id]).get(certificate_id)
+
+    def certificates(self, certificate_ids: Sequence[str]) -> dict[str, CertificateRead]:
+        """The rows of many certificates in one statement (those found: a missing id is no such
+        certificate), for requests that arrived together."""
+        return self._in_active(self._read_many, list(dict.fromkeys(certificate_ids)))
+
+    def _in_active(
+        self, read: Callable[[int, list[str]], dict[str, CertificateRead]], wanted: list[str]
+    ) -> dict[str, CertificateRead]:
+        """`read` from the generation remembered; an id not found there is looked for again in
+        the active generation if that is another one (a rebuild was activated meanwhile)."""
+        found: dict[str, CertificateRead] = {}
         for attempt in range(2):
             generation = self._generation
             if generation is None or attempt:
                 generation = self._active_generation()
                 if generation is None:
-                    return None
-            found = self._read(generation, certificate_id)
-            if found is not None or attempt:
+                    return found
+            found.update(read(generation, wanted))
+            missing = [i for i in wanted if i not in found]
+            if not missing or attempt or self._active_generation() == generation:
                 return found
-            # Nothing: no such certificate, or the generation is no longer the active one.
-            if self._active_generation() == generation:
-                return None
-        return None  # pragma: no cover - the loop returns
+            wanted = missing
+        return found  # pragma: no cover - the loop returns
 
     def _active_generation(self) -> int | None:
         with self.db.read() as tx:
@@ -103,17 +116,25 @@ class VerificationReads:
         self._generation = None if active is None else active.generation
         return self._generation
 
-    def _read(self, generation: int, certificate_id: str) -> CertificateRead | None:
+    def _read_one(self, generation: int, wanted: list[str]) -> dict[str, CertificateRead]:
         sql = self._statements.get(generation)
         if sql is None:
             sql = self._statements[generation] = self._statement(generation)
         with self.db.statement() as tx:
-            row = tx.execute(sql, (certificate_id, REGISTER, generation)).fetchone()
-        if row is None:
-            return None
-        return CertificateRead(str(row[0]), None if row[1] is None else int(row[1]))
+            row = tx.execute(sql, (wanted[0], REGISTER, generation)).fetchone()
+        return {} if row is None else {wanted[0]: _certificate_read(row)}
 
-    def _statement(self, generation: int) -> str:
+    def _read_many(self, generation: int, wanted: list[str]) -> dict[str, CertificateRead]:
+        sql = self._many.get(generation)
+        if sql is None:
+            sql = self._many[generation] = self._statement(generation, many=True)
+        # One parameter however many ids: the statement's text stays the same (and prepared).
+        ids: Any = wanted if self.db.postgres else json.dumps(wanted)
+        with self.db.statement() as tx:
+            rows = tx.execute(sql, (ids, REGISTER, generation)).fetchall()
+        return {str(row[2]): _certificate_read(row) for row in rows}
+
+    def _statement(self, generation: int, many: bool = False) -> str:
         """The statement for `generation`, written once (the same text each time, so that the
         database keeps it prepared)."""
         db = self.db
@@ -122,10 +143,20 @@ class VerificationReads:
             holder = "= (p.data::json->>'holder')::uuid"
         else:  # the recorder keeps stream ids as 32 hex digits
             holder = "= replace(json_extract(p.data, '$.holder'), '-', '')"
+        if not many:
+            keys = "= ?"
+        elif db.postgres:
+            keys = "= ANY(?)"
+        else:
+            keys = "IN (SELECT value FROM json_each(?))"
         return (
             "SELECT p.data, (SELECT max(e.originator_version) FROM"
-            f" {db.events_table} e WHERE e.originator_id {holder})"
+            f" {db.events_table} e WHERE e.originator_id {holder}), p.key"
             f" FROM {db.table('ledger_projections')} t JOIN {table} p"
-            " ON p.tbl = 'certificates' AND p.key = ?"
+            f" ON p.tbl = 'certificates' AND p.key {keys}"
             " WHERE t.name = ? AND t.generation = ? AND t.active = 1"
         )
+
+
+def _certificate_read(row: Sequence[Any]) -> CertificateRead:
+    return CertificateRead(str(row[0]), None if row[1] is None else int(row[1]))
