@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -235,3 +236,57 @@ def test_latest_inclusion_reads_the_checkpoint_leaf_and_proof_from_one_snapshot(
     assert log.size() > size
     assert log.latest_inclusion(size) is None
     assert log.latest_inclusion(-1) is None
+
+
+def test_a_checkpoint_not_due_is_known_without_a_transaction(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a batch the worker asks whether a checkpoint is due: when this sequencer knows it
+    is not (fewer than `every` new leaves, the oldest younger than `interval`), the store is
+    not opened. Leaves another process sequenced are signed within the interval all the
+    same."""
+    runtime = open_runtime(
+        ledger.settings, clock=ledger.clock, policy=CheckpointPolicy(every=10**6, interval=0.3)
+    )
+    other = open_runtime(
+        ledger.settings, clock=ledger.clock, policy=CheckpointPolicy(every=10**6, interval=0.3)
+    )
+    try:
+        sequencer = runtime.sequencer
+        generate(runtime.service, 6)
+        sequencer.sequence_once()
+        assert sequencer.checkpoint() is None  # looked: not due yet
+        opened: list[int] = []
+        write = runtime.log_storage.write
+
+        def counted() -> Any:
+            opened.append(1)
+            return write()
+
+        monkeypatch.setattr(runtime.log_storage, "write", counted)
+        generate(runtime.service, 2)
+        sequencer.sequence_once()
+        opened.clear()
+        for _ in range(5):
+            assert sequencer.checkpoint() is None
+        assert opened == []  # known without the store
+        threading.Event().wait(0.35)
+        signed = sequencer.checkpoint()
+        assert signed is not None
+        assert signed.size == runtime.public_log.size()
+
+        # Leaves sequenced by another process: this sequencer saw none of them; it finds them
+        # when it looks again, after an interval, and signs them an interval later.
+        generate(other.service, 3)
+        added = other.sequencer.sequence_once()
+        assert added > 0
+        assert sequencer.checkpoint() is None
+        threading.Event().wait(0.35)
+        assert sequencer.checkpoint() is None
+        threading.Event().wait(0.35)
+        late = sequencer.checkpoint()
+        assert late is not None
+        assert late.size == signed.size + added
+    finally:
+        other.close()
+        runtime.close()

@@ -3,9 +3,13 @@ duplicates, erasure at once, an indexer that catches up, and a rebuild that chan
 
 from __future__ import annotations
 
+import pytest
+
 from ledger.db import Database
 from ledger.domain.actors import Actor, Role
 from ledger.runtime import Runtime
+from ledger.search import indexer
+from ledger.search.indexer import PeopleIndexer
 from ledger.search.storage import IndexStorage
 from ledger.service import LedgerService
 from ledger.worker import BackgroundWorker
@@ -237,3 +241,54 @@ def test_prefetched_duplicates_answer_as_the_directory_does_and_forget_on_a_chan
         newcomer = register(runtime.service, "Nobody Known", "nobody@example.org", "Nowhere")
         assert people.duplicates(*asked[3]) == [newcomer]
     assert people.duplicates(*asked[3]) == [newcomer]
+
+
+def test_the_indexer_stores_its_position_with_people_not_after_every_batch(
+    ledger: Ledger, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events that index nobody need no write of the indexer's position (it keeps where it
+    read in memory, and writes it once in a while); people indexed do. An indexer started
+    afresh (a restart) reads those events again from the stored position, and indexes the
+    same."""
+    monkeypatch.setattr(indexer, "STORE_EVERY_S", 3600.0)  # no write for the time passed
+    ids = register_all(ledger.service)
+    assert runtime.indexer.catch_up() > 0
+    stored = runtime.people.storage.position()
+    assert stored > 0
+    today = runtime.clock.now().date()
+    for participants in (8, 9, 10):
+        runtime.service.record_course(
+            REGISTRAR, ids["Zuzana Hrušovská"], today, "Žilina", participants
+        )
+    assert runtime.indexer.run_once() == 3
+    assert runtime.people.storage.position() == stored  # nothing indexed, nothing written
+    assert runtime.indexer.run_once() == 0  # read already
+
+    fresh = PeopleIndexer(runtime.db, runtime.indexer.people, runtime.indexer.directory)
+    assert fresh.run_once() == 3  # read again after a restart: they index nobody
+    kveta = register(ledger.service, "Květa Nováková", "kveta.n@example.org", "Obec Lúčky")
+    assert fresh.run_once() == 1
+    assert runtime.people.storage.position() > stored  # written with the person indexed
+    assert runtime.people.search("kveta", 10) == [kveta]
+    assert runtime.people.search("hrusovska", 10) == [
+        ids["Zuzana Hrušovská"],
+        ids["Ivana Hrušovskáová"],
+    ]
+    # Emptied elsewhere (as `ledger keys restore-data-keys` does): read again from the first.
+    runtime.people.storage.clear()
+    assert runtime.indexer.catch_up() > 3
+    assert runtime.people.search("kveta", 10) == [kveta]
+
+
+def test_the_indexer_stores_its_position_once_in_a_while_without_people(
+    ledger: Ledger, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = register_all(ledger.service)
+    runtime.indexer.catch_up()
+    stored = runtime.people.storage.position()
+    monkeypatch.setattr(indexer, "STORE_EVERY_S", 0.0)  # the while has passed
+    runtime.service.record_course(
+        REGISTRAR, ids["Hrušo Veselý"], runtime.clock.now().date(), "Žilina", 9
+    )
+    assert runtime.indexer.run_once() == 1
+    assert runtime.people.storage.position() > stored

@@ -81,6 +81,8 @@ class Sequencer:
         self.batch = batch
         self._range: CompactRange | None = None
         self._unsigned_since: float | None = None
+        self._signed: int | None = None  # the newest checkpoint's size when last looked at
+        self._looked_at = float("-inf")  # time.monotonic() of that look
 
     def sequence_once(self, batch: int | None = None) -> int:
         """Sequence one batch of new events (`batch` of them, else the sequencer's own batch
@@ -109,14 +111,19 @@ class Sequencer:
 
     def checkpoint(self, *, force: bool = False) -> StoredCheckpoint | None:
         """Sign a checkpoint of the current tree if the policy (or `force`) says so."""
+        if not force and self._surely_not_due():
+            return None
         with self.storage.write() as tx:
             size, _ = tx.size()
             latest = tx.latest_checkpoint()
             signed = 0 if latest is None else latest.size
+            self._signed, self._looked_at = signed, time.monotonic()
             if size == 0 or size == signed:
                 self._unsigned_since = None
                 return None
-            waited = time.monotonic() - (self._unsigned_since or time.monotonic())
+            if self._unsigned_since is None:  # leaves another process added: their clock starts
+                self._unsigned_since = time.monotonic()
+            waited = time.monotonic() - self._unsigned_since
             if not force and size - signed < self.policy.every and waited < self.policy.interval:
                 return None
             get_node = node_reader(tx)
@@ -131,8 +138,28 @@ class Sequencer:
             stored = StoredCheckpoint(size=size, root=root, note=note, signed_at=format_time(now))
             tx.add_checkpoint(stored)
         self._unsigned_since = None
+        self._signed = size
         log.info("checkpoint signed", extra={"tree_size": size})
         return stored
+
+    def _surely_not_due(self) -> bool:
+        """Whether this sequencer knows, without a transaction, that no checkpoint is due: the
+        leaves it added since the newest checkpoint it saw are fewer than `every` and the
+        oldest of them is younger than `interval` (or it added none). The store is looked at
+        once an interval all the same, for leaves another process may have added (signed
+        within two intervals); a worker checks after every batch, and this keeps a
+        transaction per batch off its path."""
+        now = time.monotonic()
+        if self._signed is None or self._range is None:
+            return False
+        if now - self._looked_at >= self.policy.interval:
+            return False
+        if self._unsigned_since is None:
+            return True
+        return (
+            self._range.size - self._signed < self.policy.every
+            and now - self._unsigned_since < self.policy.interval
+        )
 
     def catch_up(self) -> int:
         """Sequence everything committed so far and sign a checkpoint covering it."""

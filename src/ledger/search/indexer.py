@@ -12,6 +12,7 @@ in one write.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
@@ -23,6 +24,7 @@ from ledger.search.directory import BlindDirectory
 
 log = logging.getLogger("ledger.search")
 BULK_BATCH = 5000  # events per read when catching up with a whole ledger (an import, a reindex)
+STORE_EVERY_S = 1.0  # the position is written at least this often while events come in
 
 
 class PersonSource(Protocol):
@@ -50,12 +52,18 @@ class PeopleIndexer:
         self.people = people
         self.directory = directory
         self.batch = batch
+        self._stored = -1  # the position last read from or written to the store
+        self._read = 0  # the last event read here (ahead of the store when nothing was indexed)
+        self._stored_at = float("-inf")  # time.monotonic() when it was last written
 
     def run_once(self, batch: int | None = None) -> int:
         """Read one batch of events after the last one read; index the people registered in it
         and remove those erased. Returns the number of events read."""
         storage = self.directory.storage
-        rows = self._events_after(storage.position(), batch or self.batch)
+        stored = storage.position()
+        if stored != self._stored:  # moved elsewhere (emptied to be built again, say)
+            self._stored = self._read = stored
+        rows = self._events_after(max(stored, self._read), batch or self.batch)
         if not rows:
             return 0
         # Ids as the service writes them (SQLite stores them as bare hex, PostgreSQL as uuid).
@@ -77,7 +85,13 @@ class PeopleIndexer:
         )
         for person_id in erased:
             self.directory.remove(person_id)
-        storage.advance(int(rows[-1][0]))
+        self._read = int(rows[-1][0])
+        # The position is written with what was indexed, and otherwise once in a while: events
+        # that index nothing need no write of their own (read again after a restart, they
+        # still index nothing).
+        if registered or erased or time.monotonic() - self._stored_at >= STORE_EVERY_S:
+            storage.advance(self._read)
+            self._stored, self._stored_at = self._read, time.monotonic()
         return len(rows)
 
     def catch_up(self) -> int:
@@ -89,11 +103,12 @@ class PeopleIndexer:
     def reindex(self) -> int:
         """Build the index again from the first event (erasures stay in force)."""
         self.directory.storage.clear()
+        self._stored = -1
         return self.catch_up()
 
     def _events_after(self, notification_id: int, limit: int) -> list[Any]:
         db = self.db
-        with db.read() as tx:
+        with db.statement() as tx:
             return tx.execute(
                 f"SELECT {db.nid}, originator_id, topic FROM {db.events_table}"
                 f" WHERE {db.nid} > ? ORDER BY {db.nid} LIMIT ?",

@@ -146,8 +146,8 @@ class IndexStorage:
     # -- reading ---------------------------------------------------------------------------
 
     def position(self) -> int:
-        """The notification id of the last event the indexer has read."""
-        with self.db.read() as tx:
+        """The notification id of the last event the indexer has stored as read."""
+        with self.db.statement() as tx:
             row = tx.execute(
                 f"SELECT notification_id FROM {self.progress} WHERE name = ?", (PROGRESS_NAME,)
             ).fetchone()
