@@ -15,7 +15,7 @@ from eventsourcing.persistence import StoredEvent
 from bench.baseline import Trainer
 from bench.figures import Figure, ratio_figure, timed
 from bench.places import Places
-from bench.server import run_load, serve, token, wrk
+from bench.server import run_load, serve, serve_deployed, token, wrk
 from ledger.clock import ManualClock
 from ledger.config import Settings
 from ledger.domain.actors import Actor, Role
@@ -69,10 +69,13 @@ def append_rates(places: Places, backend: str, count: int) -> tuple[float, float
 
 
 def http_rate(
-    places: Places, backend: str, count: int, serving: Callable[[Settings], Any] = serve
+    places: Places, backend: str, count: int, serving: Callable[[Settings], Any] | None = None
 ) -> dict[str, float]:
     """POST /people/{id}/courses from 16 keep-alive clients in another process, each client
-    on its own person, to a fresh ledger served by `ledger serve`."""
+    on its own person, to a fresh ledger served as deployed: on SQLite `ledger serve` with its
+    worker inside; on PostgreSQL an API process and `ledger worker` (deploy/)."""
+    if serving is None:
+        serving = serve_deployed if backend == "postgres" else serve
     settings = places.settings(backend, "http")
     runtime = open_runtime(settings)
     try:
@@ -127,7 +130,10 @@ def append_figures(places: Places, backend: str, count: int) -> list[Figure]:
             0.5,
             ">= 0.5x plain library",
             detail=f"p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms, "
-            f"{http['errors']:.0f} failed",
+            f"{http['errors']:.0f} failed"
+            + (
+                "; an API process and `ledger worker`, as deployed" if backend == "postgres" else ""
+            ),
         ),
     ]
 

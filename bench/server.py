@@ -74,7 +74,27 @@ class Server:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[Server]:
+def serve_deployed(settings: Settings) -> Iterator[Server]:
+    """PostgreSQL as deployed (deploy/): an API process without a worker
+    (`LEDGER_RUN_WORKER=0`) and the background work in `ledger worker`, a process of its own."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.data_dir / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "ledger", "worker"],
+            env=settings_env(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        with serve(settings, LEDGER_RUN_WORKER="0") as server:
+            yield server
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+@contextmanager
+def serve(settings: Settings, **env: str) -> Iterator[Server]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -83,7 +103,7 @@ def serve(settings: Settings) -> Iterator[Server]:
     with errors.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--quiet"],
-            env=settings_env(settings),
+            env={**settings_env(settings), **env},
             stdout=subprocess.DEVNULL,
             stderr=log,
         )

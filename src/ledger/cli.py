@@ -501,7 +501,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         return 1
     logs.configure(os.environ.get("LEDGER_LOG_LEVEL", "INFO"))
     runtime = open_runtime(settings)
-    worker = BackgroundWorker(runtime)
+    worker = BackgroundWorker(runtime, listen=True)
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())

@@ -25,6 +25,7 @@ import psycopg
 
 from ledger.config import parse_database_url
 from ledger.db import connect_timeout
+from ledger.notices import Listener
 from ledger.runtime import Runtime
 
 log = logging.getLogger("ledger.worker")
@@ -109,9 +110,13 @@ class _Leadership:
 
 
 class BackgroundWorker:
-    def __init__(self, runtime: Runtime, poll: float = 0.05) -> None:
+    def __init__(self, runtime: Runtime, poll: float = 0.05, *, listen: bool = False) -> None:
+        """`listen`: on PostgreSQL, start each batch when the event store notifies an insert
+        (a worker of its own, `ledger worker`); a worker inside an API process is woken by
+        the commands of that process instead (`wake`), and polls for those of others."""
         self.runtime = runtime
         self.poll = poll
+        self.listen = listen
         self.stop_event = threading.Event()
         self.active = threading.Event()
         self.caught_up = threading.Event()
@@ -165,12 +170,26 @@ class BackgroundWorker:
 
     def _work(self, leadership: _Leadership) -> None:
         witnessing = self._start_witnessing()
+        listener = self._listen_for_events()
         try:
             self._sequence_and_project(leadership)
         finally:
+            if listener is not None:
+                listener.stop()
             if witnessing is not None:
                 witnessing[0].set()
                 witnessing[1].join(15)
+
+    def _listen_for_events(self) -> Listener | None:
+        """On PostgreSQL, the event store notifies its channel with every insert: heard, the
+        next batch starts at once, whichever process committed the events (ledger.notices)."""
+        channel = getattr(self.runtime.store.app.recorder, "channel_name", None)
+        if not self.listen or not self.runtime.db.postgres or channel is None:
+            return None
+        wake = self._wake.set
+        return Listener(
+            self.runtime.settings, {channel: lambda _payload: wake()}, "ledger-worker-events"
+        ).start()
 
     def _start_witnessing(self) -> tuple[threading.Event, threading.Thread] | None:
         """Witness submission runs on its own thread: a slow witness never delays the log."""

@@ -36,6 +36,7 @@ from ledger.api.security_headers import SecurityHeaders
 from ledger.config import Settings
 from ledger.console.routes import router as console_router
 from ledger.console.session import ConsoleRefusal, console_refusal
+from ledger.notices import Listener, projected_channel
 from ledger.runtime import Runtime, open_runtime
 from ledger.views.positions import log_positions
 from ledger.worker import BackgroundWorker
@@ -46,11 +47,14 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        listener = _projections_listener(runtime)
         if worker is not None:
             worker.start()
         yield
         if worker is not None:
             worker.stop()
+        if listener is not None:
+            listener.stop()
         runtime.close()
 
     app = FastAPI(
@@ -117,6 +121,19 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     # Added last, so it runs first: the security headers go on every answer, refusals included.
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _projections_listener(runtime: Runtime) -> Listener | None:
+    """On PostgreSQL, where the worker may run in another process (as deployed, `ledger
+    worker`): hear each batch of its runner, so that a request reading its own writes is
+    answered when they are in the read models rather than at its next poll."""
+    if not runtime.db.postgres:
+        return None
+    channel = projected_channel(runtime.db.schema)
+    heard = runtime.runner.heard
+    return Listener(
+        runtime.settings, {channel: lambda payload: heard(int(payload))}, "ledger-projected"
+    ).start()
 
 
 def _rebuild(

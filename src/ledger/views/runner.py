@@ -4,9 +4,10 @@ downtime.
 Each batch runs in one transaction: lock the projection's tracking row, read the events after
 its last notification id, apply them through the projection's handlers, write the changed rows
 and the new position together. Two runners never apply the same event (the tracking row lock,
-and the position check on update). SQLite cannot push notifications, so every backend polls;
-requests waiting to read their own writes share one reader (`wait_for`), and when the runner is
-in their process, each batch it commits tells them where the projections stand, with no read.
+and the position check on update). Requests waiting to read their own writes share one reader
+(`wait_for`); when the runner is in their process, each batch it commits tells them where the
+projections stand, with no read, and on PostgreSQL it notifies the other processes too
+(ledger.notices), which take it in with `heard`. Polling stays beneath both.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.db import Database
+from ledger.notices import projected_channel
 from ledger.views.sql import (
     SqlView,
     StoredRow,
@@ -76,6 +78,7 @@ class ProjectionRunner:
         self._reading = False
         # The log positions of the events this process applied last, by notification id.
         self._positions: OrderedDict[int, int] = OrderedDict()
+        self._channel = projected_channel(db.schema)
         ensure_registry(db)
         self.ensure()
 
@@ -135,6 +138,8 @@ class ProjectionRunner:
                 advance(tx, self.db, tracking, position, rows[-1][0])
             others = [t.notification_id for t in locked if t.notification_id != start]
             reached = min([rows[-1][0], *others])
+            if every and self.db.postgres:  # told to the waiters of other processes at commit
+                tx.execute("SELECT pg_notify(?, ?)", (self._channel, str(reached)))
             del apply, views  # the batch's rows go before the collector resumes
         with self._changed:
             self._applied += 1
@@ -218,6 +223,14 @@ class ProjectionRunner:
                     self._read_positions()
                     continue
                 self._changed.wait(min(remaining, WAIT_POLL_S))
+
+    def heard(self, reached: int) -> None:
+        """Another process's runner committed a batch: every projection has applied the events
+        up to notification id `reached` (ledger.notices)."""
+        with self._changed:
+            if reached > self._reached:
+                self._reached = reached
+                self._changed.notify_all()
 
     def known_positions(self, notification_ids: Sequence[int]) -> list[int] | None:
         """The log positions of `notification_ids` if this process applied them lately (as
