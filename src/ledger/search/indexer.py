@@ -65,6 +65,9 @@ class PeopleIndexer:
             self._stored = self._read = stored
         rows = self._events_after(max(stored, self._read), batch or self.batch)
         if not rows:
+            if self._read > stored:  # caught up: the position read is stored, once
+                storage.advance(self._read)
+                self._stored, self._stored_at = self._read, time.monotonic()
             return 0
         # Ids as the service writes them (SQLite stores them as bare hex, PostgreSQL as uuid).
         registered = [str(UUID(str(r[1]))) for r in rows if r[2] == PersonRegistered.TOPIC]
@@ -86,9 +89,9 @@ class PeopleIndexer:
         for person_id in erased:
             self.directory.remove(person_id)
         self._read = int(rows[-1][0])
-        # The position is written with what was indexed, and otherwise once in a while: events
-        # that index nothing need no write of their own (read again after a restart, they
-        # still index nothing).
+        # The position is written with what was indexed, and otherwise once in a while and
+        # when caught up (above): events that index nothing need no write of their own (read
+        # again after a restart, they still index nothing).
         if registered or erased or time.monotonic() - self._stored_at >= STORE_EVERY_S:
             storage.advance(self._read)
             self._stored, self._stored_at = self._read, time.monotonic()
