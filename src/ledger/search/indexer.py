@@ -66,8 +66,7 @@ class PeopleIndexer:
         rows = self._events_after(max(stored, self._read), batch or self.batch)
         if not rows:
             if self._read > stored:  # caught up: the position read is stored, once
-                storage.advance(self._read)
-                self._stored, self._stored_at = self._read, time.monotonic()
+                self._store_position()
             return 0
         # Ids as the service writes them (SQLite stores them as bare hex, PostgreSQL as uuid).
         registered = [str(UUID(str(r[1]))) for r in rows if r[2] == PersonRegistered.TOPIC]
@@ -93,9 +92,12 @@ class PeopleIndexer:
         # when caught up (above): events that index nothing need no write of their own (read
         # again after a restart, they still index nothing).
         if registered or erased or time.monotonic() - self._stored_at >= STORE_EVERY_S:
-            storage.advance(self._read)
-            self._stored, self._stored_at = self._read, time.monotonic()
+            self._store_position()
         return len(rows)
+
+    def _store_position(self) -> None:
+        self.directory.storage.advance(self._read)
+        self._stored, self._stored_at = self._read, time.monotonic()
 
     def catch_up(self) -> int:
         total = 0

@@ -117,6 +117,10 @@ class _Kept:
         self.holders: Bounded[tuple[str, int | None], Holder] = Bounded(20_000)
         self.batches = _Batches(self.reads)
 
+    def document(self, certificate_id: str, found: CertificateRead) -> Document | None:
+        """The document made from the same register row and holder version, if kept."""
+        return self.documents.get((certificate_id, found.text, found.holder_version))
+
 
 class _Batches:
     """Register rows asked for by requests in flight together, read in one statement per batch
@@ -182,7 +186,7 @@ def kept_document(
     found = kept.reads.certificate(certificate_id)
     if found is None:
         return None, None
-    return found, kept.documents.get((certificate_id, found.text, found.holder_version))
+    return found, kept.document(certificate_id, found)
 
 
 def _kept(runtime: Runtime) -> _Kept:
@@ -398,7 +402,7 @@ async def _current(app: AppState, certificate_id: str) -> Document | None:
         found = await kept.batches.certificate(certificate_id)
         if found is None:
             return None
-        document = kept.documents.get((certificate_id, found.text, found.holder_version))
+        document = kept.document(certificate_id, found)
     else:
         found, document = kept_document(app.runtime, certificate_id)
     if found is None or document is not None:
