@@ -12,7 +12,7 @@ courses count for the kept person. `Queries` also answers the service layer's `L
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,6 +22,7 @@ from ledger.db import Database
 from ledger.domain.person import ERASED
 from ledger.store.application import Store
 from ledger.store.mapper import SigningMapper
+from ledger.store.recorders import PostgresLedgerRecorder, SQLiteLedgerRecorder
 from ledger.views.sql import SqlView, trackings
 from projections.base import Event, MemoryView, Row
 from projections.facts import fold, issue, status_on
@@ -112,41 +113,72 @@ class Queries:
 
     def _facts_known_at(self, facts: Row, known_at: int) -> Row | None:
         """The certificate as the ledger knew it at log size `known_at`, from its records."""
+        return self._many_known_at({"one": facts}, known_at).get("one")
+
+    def _many_known_at(self, facts: Mapping[str, Row], known_at: int) -> dict[str, Row]:
+        """Each certificate as the ledger knew it at log size `known_at`, from its records, read
+        for all of them in one query (those not yet recorded then are left out)."""
         if known_at < 0:
             raise QueryError("known_at", "must be a log size (0 or more)")
-        known = {
-            version: position for version, position, *_ in facts["events"] if position < known_at
-        }
+        known: dict[str, dict[int, int]] = {}
+        for key, row in facts.items():
+            versions = {v: position for v, position, *_ in row["events"] if position < known_at}
+            if versions:
+                known[key] = versions
         if not known:
-            return None
-        rows = self.store.app.recorder.select_events(UUID(facts["stream"]), lte=max(known))
-        past: Row | None = None
-        for row in rows:
-            event = Event.from_record(known[row.originator_version], bytes(row.state))
-            past = issue(event) if past is None else fold(past, event)
-        if past is not None:
-            past["evidence"] = facts.get("evidence")
-            past["programme"] = facts.get("programme")
-        return past
+            return {}
+        keys = {UUID(facts[key]["stream"]): key for key in known}
+        upto = max(max(versions) for versions in known.values())
+        folded: dict[str, Row] = {}
+        recorder = self.store.app.recorder
+        assert isinstance(recorder, SQLiteLedgerRecorder | PostgresLedgerRecorder)
+        for record in recorder.select_streams(list(keys), lte=upto):
+            key = keys[UUID(str(record.originator_id))]
+            position = known[key].get(record.originator_version)
+            if position is None:  # a later record of a stream that has an earlier one known
+                continue
+            event = Event.from_record(position, bytes(record.state))
+            folded[key] = issue(event) if key not in folded else fold(folded[key], event)
+        for key, past in folded.items():
+            past["evidence"] = facts[key].get("evidence")
+            past["programme"] = facts[key].get("programme")
+        return folded
 
     def certificate_status(
         self, certificate_id: str, as_of: date, known_at: int | None = None
     ) -> dict[str, Any] | None:
         """The facts and the status on `as_of`, as known at `known_at` (None: now)."""
-        facts = self.certificate_facts(certificate_id, known_at)
-        if facts is None:
-            if self.row("certificate_register", "certificates", certificate_id) is None:
-                return None
-            return {
-                "certificate_id": certificate_id,
-                "status": "unknown",
-                "since": None,
-                "reason": "not yet recorded at that log size",
-                "until": None,
-                "facts": None,
-            }
-        facts = self.reveal(facts)
-        return {"certificate_id": certificate_id, **status_on(facts, as_of), "facts": facts}
+        return self.certificate_statuses([certificate_id], as_of, known_at)[certificate_id]
+
+    def certificate_statuses(
+        self, certificate_ids: Sequence[str], as_of: date, known_at: int | None = None
+    ) -> dict[str, dict[str, Any] | None]:
+        """`certificate_status` of each certificate, their register rows read in one query and,
+        for a past log size, their records in one more (None: no such certificate)."""
+        current = self.rows_for("certificate_register", "certificates", certificate_ids)
+        facts = current if known_at is None else self._many_known_at(current, known_at)
+        found: dict[str, dict[str, Any] | None] = {}
+        for certificate_id in certificate_ids:
+            then = facts.get(certificate_id)
+            if then is not None:
+                then = self.reveal(then)
+                found[certificate_id] = {
+                    "certificate_id": certificate_id,
+                    **status_on(then, as_of),
+                    "facts": then,
+                }
+            elif certificate_id in current:
+                found[certificate_id] = {
+                    "certificate_id": certificate_id,
+                    "status": "unknown",
+                    "since": None,
+                    "reason": "not yet recorded at that log size",
+                    "until": None,
+                    "facts": None,
+                }
+            else:
+                found[certificate_id] = None
+        return found
 
     def reveal(self, facts: Row) -> Row:
         """The facts with their reasons in plain text. Projections copy a reason from its record
@@ -243,8 +275,8 @@ class Queries:
             return None
         late, late_positions = self._merged_later(person_id, as_of, known_at)
         certificates = []
-        for certificate_id in self.certificates_of(person_id):
-            status = self.certificate_status(certificate_id, as_of, known_at)
+        held = list(self.certificates_of(person_id))
+        for status in self.certificate_statuses(held, as_of, known_at).values():
             if (
                 status is not None
                 and status["facts"] is not None
