@@ -196,8 +196,11 @@ def _backend_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_PORT": str(target.port),
         "POSTGRES_USER": target.user,
         "POSTGRES_PASSWORD": target.password,
-        "POSTGRES_POOL_SIZE": "5",
-        "POSTGRES_MAX_OVERFLOW": "10",
+        # One connection held from the start, up to 15 under load: a process (and every
+        # one-off command) holds no more than it has needed, and the library's default of five
+        # held by each would take much of the server's `max_connections` for nothing.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "14",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         # During an outage nothing waits longer than db_timeout_s: the library's "connect
         # timeout" is how long a request waits for a pooled connection, its lock timeout how
