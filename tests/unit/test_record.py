@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import given
+from hypothesis import strategies as st
 
+from ledger.integrity.canonical import CanonicalError, canonical_bytes
 from ledger.integrity.errors import RecordIntegrityError
-from ledger.integrity.keyring import Keyring, PublicKey, Signer, key_id
+from ledger.integrity.keyring import Keyring, PublicKey, Signer, format_time, key_id
 from ledger.integrity.record import Record, check_link, open_record, seal, verify_signature
 
 SEED = bytes(range(32))
@@ -109,3 +112,44 @@ def test_the_chain_link_names_the_record_that_does_not_match() -> None:
         check_link(second, "ab" * 32)
     with pytest.raises(RecordIntegrityError, match="first record of a stream must have prev null"):
         check_link(seal(record(prev="ab" * 32), SIGNER), None)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    origin=_TEXT,
+    stream=_TEXT,
+    version=st.integers(1, 2**53 - 1),
+    type_name=_TEXT,
+    moment=st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7))])),
+    payload=st.dictionaries(st.text(max_size=8).filter(str.isascii), _VALUES, max_size=4),
+    prev=st.none() | _TEXT,
+    kid=_TEXT,
+)
+def test_the_signed_bytes_are_the_canonical_bytes_of_the_members(
+    origin: str,
+    stream: str,
+    version: int,
+    type_name: str,
+    moment: datetime,
+    payload: dict[str, object],
+    prev: str | None,
+    kid: str,
+) -> None:
+    written = Record(origin, stream, version, type_name, moment, payload, prev, kid)
+    assert written.message() == canonical_bytes(written.members())
+    assert format_time(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_record_whose_members_are_not_of_a_records_types_is_written_canonically() -> None:
+    odd = Record("o", STREAM, True, "t", SINCE, {"a": 1}, None, KID)  # type: ignore[arg-type]
+    assert odd.message() == canonical_bytes(odd.members())
+    assert b'"version":true' in odd.message()
+    with pytest.raises(CanonicalError, match="lone surrogate"):
+        Record("o", STREAM, 1, "t\ud800", SINCE, {}, None, KID).message()

@@ -9,12 +9,15 @@ produces for ASCII keys, so a verifier in any language needs no special number f
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
 _encode_string = json.encoder.py_encode_basestring  # type: ignore[attr-defined]
+encode_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+"""A JSON string as RFC 8785 writes it (quotes, backslash and control characters escaped,
+nothing else): the C encoder's own, where the module has it."""
 
 
 class CanonicalError(ValueError):

@@ -37,7 +37,10 @@ def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with microseconds and a `Z`: the only time format records use."""
     if moment.tzinfo is None:
         raise ValueError(f"time {moment!r} has no time zone")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    if utc.year < 1000:  # isoformat pads the year; strftime, as records always have, does not
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:

@@ -29,11 +29,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger.integrity.canonical import CanonicalError, canonical_bytes, parse_canonical
+from ledger.integrity.canonical import (
+    MAX_SAFE_INTEGER,
+    CanonicalError,
+    canonical_bytes,
+    encode_string,
+    parse_canonical,
+)
 from ledger.integrity.errors import KeyringError, RecordIntegrityError
 from ledger.integrity.keyring import Keyring, Signer, format_time, parse_time
 
 FORMAT = 1
+_string = encode_string
 _MEMBERS = frozenset(
     {"format", "origin", "stream", "version", "type", "recorded_at", "payload", "prev", "kid"}
 )
@@ -66,8 +73,32 @@ class Record:
         }
 
     def message(self) -> bytes:
-        """The exact bytes the signature covers."""
-        return canonical_bytes(self.members())
+        """The exact bytes the signature covers: the canonical bytes of `members()`. When the
+        members have the types a record holds, the envelope is written directly (its member
+        names are fixed, and this is their RFC 8785 order) around the canonical payload."""
+        version, prev = self.version, self.prev
+        if not (
+            type(version) is int
+            and 0 <= version <= MAX_SAFE_INTEGER
+            and type(self.origin) is str
+            and type(self.stream) is str
+            and type(self.type) is str
+            and type(self.kid) is str
+            and (prev is None or type(prev) is str)
+        ):
+            return canonical_bytes(self.members())
+        kid, origin = _string(self.kid), _string(self.origin)
+        head = f'{{"format":{FORMAT},"kid":{kid},"origin":{origin},"payload":'
+        tail = (
+            f',"prev":{"null" if prev is None else _string(prev)}'
+            f',"recorded_at":"{format_time(self.recorded_at)}"'
+            f',"stream":{_string(self.stream)},"type":{_string(self.type)},"version":{version}}}'
+        )
+        try:
+            head_bytes, tail_bytes = head.encode("utf-8"), tail.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise CanonicalError(f"string is not valid Unicode (lone surrogate): {exc}") from exc
+        return head_bytes + canonical_bytes(self.payload) + tail_bytes
 
 
 @dataclass(frozen=True)
