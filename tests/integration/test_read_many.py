@@ -3,6 +3,7 @@ with every check a read of one person makes."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from uuid import UUID
 
@@ -124,8 +125,9 @@ def test_a_batch_reads_its_own_new_people_with_the_stored_ones(
 
 
 def test_the_indexer_leaves_out_a_person_who_cannot_be_read_and_indexes_the_others(
-    ledger: Ledger, three: list[str], runtime: Runtime
+    ledger: Ledger, three: list[str], runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, "ledger.search")
     raw, stream = RawEvents(ledger.settings), UUID(three[1])
     state = raw.state(stream, 1)
     raw.set_state(stream, 1, state.replace(b'"region":"Cantabria"', b'"region":"Cantabrio"'))
@@ -136,3 +138,10 @@ def test_the_indexer_leaves_out_a_person_who_cannot_be_read_and_indexes_the_othe
     assert runtime.people.search("hrusovska", 5) == [three[0]]
     assert runtime.people.search("ferreiro", 5) == []  # altered: not read, not indexed
     assert runtime.people.search("dvorak", 5) == []  # erased: never indexed again
+    said = [r for r in caplog.records if "not indexed" in r.getMessage()]
+    assert [(r.levelno, r.getMessage()[:32]) for r in said] == [
+        (logging.WARNING, "1 people not indexed: their reco")
+    ]
+    runtime.indexer.reindex()  # meets the same person again: counted, not said again
+    assert runtime.indexer.unreadable == 2
+    assert len([r for r in caplog.records if "not indexed" in r.getMessage()]) == 1

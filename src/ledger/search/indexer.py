@@ -55,6 +55,7 @@ class PeopleIndexer:
         self._stored = -1  # the position last read from or written to the store
         self._read = 0  # the last event read here (ahead of the store when nothing was indexed)
         self._stored_at = float("-inf")  # time.monotonic() when it was last written
+        self.unreadable = 0  # people left out so far: their records cannot be read here
 
     def run_once(self, batch: int | None = None) -> int:
         """Read one batch of events after the last one read; index the people registered in it
@@ -74,10 +75,16 @@ class PeopleIndexer:
         found = self._read_all(registered)
         if len(found) < len(registered):
             # People whose records cannot be read (their data keys are not in this ledger)
-            # cannot be indexed; the rest of the ledger still is.
-            log.warning(
-                "%d people not indexed: their records cannot be read", len(registered) - len(found)
+            # cannot be indexed; the rest of the ledger still is. Said once: a ledger imported
+            # from a bundle meets such people in every batch.
+            missing = len(registered) - len(found)
+            (log.debug if self.unreadable else log.warning)(
+                "%d people not indexed: their records cannot be read (a ledger imported from a"
+                " bundle indexes them once its data-key backup is restored); further such"
+                " people are not reported again",
+                missing,
             )
+            self.unreadable += missing
         # People whose data keys this ledger does not hold (restored from a bundle) are indexed
         # once the data-key backup is restored (`ledger keys restore-data-keys` rebuilds this).
         self.directory.add_many(
