@@ -40,7 +40,6 @@ from ledger.integrity.errors import KeyringError, RecordIntegrityError
 from ledger.integrity.keyring import Keyring, Signer, format_time, parse_time
 
 FORMAT = 1
-_string = encode_string
 _MEMBERS = frozenset(
     {"format", "origin", "stream", "version", "type", "recorded_at", "payload", "prev", "kid"}
 )
@@ -87,12 +86,12 @@ class Record:
             and (prev is None or type(prev) is str)
         ):
             return canonical_bytes(self.members())
-        kid, origin = _string(self.kid), _string(self.origin)
+        kid, origin = encode_string(self.kid), encode_string(self.origin)
         head = f'{{"format":{FORMAT},"kid":{kid},"origin":{origin},"payload":'
         tail = (
-            f',"prev":{"null" if prev is None else _string(prev)}'
+            f',"prev":{"null" if prev is None else encode_string(prev)}'
             f',"recorded_at":"{format_time(self.recorded_at)}"'
-            f',"stream":{_string(self.stream)},"type":{_string(self.type)},"version":{version}}}'
+            f',"stream":{encode_string(self.stream)},"type":{encode_string(self.type)},"version":{version}}}'
         )
         try:
             head_bytes, tail_bytes = head.encode("utf-8"), tail.encode("utf-8")
