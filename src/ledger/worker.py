@@ -203,17 +203,27 @@ class BackgroundWorker:
         return stop, thread
 
     def _sequence_and_project(self, leadership: _Leadership) -> None:
+        # On SQLite each step writes in the process's turn (ledger.store.turns), between group
+        # commits, rather than finding the file locked and backing off; and the API's commands
+        # are in this process, so each group commit brings the projections up to its events
+        # before answering (ledger.store.group_commit).
+        committer = self.runtime.store.committer
+        if self.runtime.db.postgres:
+            self._loop(leadership, contextlib.nullcontext())
+            return
+        committer.after = self.runtime.runner.run_all_once
+        try:
+            self._loop(leadership, committer.turn())
+        finally:
+            committer.after = None
+
+    def _loop(
+        self, leadership: _Leadership, turn: contextlib.AbstractContextManager[object]
+    ) -> None:
         sequencer, runner, indexer = (
             self.runtime.sequencer,
             self.runtime.runner,
             self.runtime.indexer,
-        )
-        # On SQLite each step writes in the process's turn (ledger.store.turns), between group
-        # commits, rather than finding the file locked and backing off.
-        turn = (
-            contextlib.nullcontext()
-            if self.runtime.db.postgres
-            else self.runtime.store.committer.turn()
         )
         checks = 0
         while not self.stop_event.is_set():

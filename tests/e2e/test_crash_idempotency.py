@@ -1,6 +1,8 @@
 """A server killed (SIGKILL) between the steps of a command, then restarted: a retry with the
 same Idempotency-Key returns the original answer where the events committed, and performs the
-command once where they did not. Both backends, real server processes, real kills."""
+command once where they did not. A command's answer is rebuilt from the receipt kept with its
+key; a CSV import's report is stored beside it, and a retry after a kill that followed gets the
+stored report. Both backends, real server processes, real kills."""
 
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ POINTS = {
     # point: whether the events had committed when the process died
     "events-written": False,
     "events-committed": True,
-    "answer-stored": True,
 }
+PEOPLE_CSV = (
+    b"name,email,organisation,region,country\r\n"
+    b"Ida Beispiel,ida.beispiel@example.org,Example Cluster Agency,Bavaria,Germany\r\n"
+)
 
 
 def titled(server: Server, token: str, title: str) -> list[str]:
@@ -89,6 +94,36 @@ def test_a_retry_after_a_crash_returns_the_answer_or_runs_the_command_once(
         )
         assert other.status_code == 422
         assert other.json()["field"] == "Idempotency-Key"
+    finally:
+        stop_server(again)
+    audited = live_audit(settings)
+    assert audited.returncode == 0, audited.stdout[-2000:] + audited.stderr[-2000:]
+
+
+def test_an_import_killed_after_its_report_was_stored_replays_the_report_once(
+    settings: Settings,
+) -> None:
+    first = start_server(settings, LEDGER_CRASH_AT="answer-stored")
+    token = first.token("rosa", Role.REGISTRAR)
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+    keyed = auth | {"Idempotency-Key": "crash-import"}
+    with pytest.raises(httpx.TransportError):  # the process dies before it answers
+        httpx.post(f"{first.base}/v1/imports/people", content=PEOPLE_CSV, headers=keyed)
+    assert first.process.wait(timeout=30) == -9
+    assert unanswered_keys(settings) == 0  # the report was stored with the key before the kill
+
+    again = start_server(settings)
+    try:
+        retried = httpx.post(f"{again.base}/v1/imports/people", content=PEOPLE_CSV, headers=keyed)
+        assert retried.status_code == 201, retried.text
+        assert retried.headers.get("Idempotent-Replayed") == "true"
+        report = retried.json()
+        assert (report["kind"], report["rows"], report["appended"]) == ("people", 1, 1)
+        assert report["positions"]
+        assert report["problems"] == []
+        unkeyed = httpx.post(f"{again.base}/v1/imports/people", content=PEOPLE_CSV, headers=auth)
+        assert unkeyed.status_code == 201, unkeyed.text
+        assert (unkeyed.json()["appended"], unkeyed.json()["skipped"]) == (0, 1)  # once only
     finally:
         stop_server(again)
     audited = live_audit(settings)

@@ -8,14 +8,20 @@ import time
 from collections.abc import Callable
 from datetime import date
 from functools import partial
+from pathlib import Path
 from uuid import UUID
 
+import pytest
+
 from ledger import request_keys
+from ledger.clock import ManualClock
 from ledger.domain.errors import Conflict
 from ledger.request_keys import KeyBinding
+from ledger.runtime import open_runtime
 from ledger.service_ports import Receipt
+from ledger.worker import BackgroundWorker
 from tests.builders import REGISTRAR
-from tests.conftest import Ledger
+from tests.conftest import Ledger, make_settings
 
 DAY = date(2017, 5, 1)
 
@@ -126,3 +132,74 @@ def test_saves_of_the_same_record_are_not_grouped_and_one_conflicts(ledger: Ledg
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Receipt", "Receipt"]
     assert _rows(ledger, person) == 2
     assert _rows(ledger, other) == 2
+
+
+def test_the_work_after_a_group_runs_once_before_any_member_is_answered(ledger: Ledger) -> None:
+    service = ledger.service
+    people = [
+        str(service.register_person(REGISTRAR, f"Cy {n}", f"c{n}@example.org", "O", "R", "C").id)
+        for n in range(4)
+    ]
+    seen: list[list[int]] = []
+    answered = threading.Event()
+    ledger.store.committer.after = lambda: seen.append(
+        [_rows(ledger, p) for p in people] + [int(answered.is_set())]
+    )
+
+    def command(person: str) -> Callable[[], Receipt]:
+        def run() -> Receipt:
+            receipt = service.record_course(REGISTRAR, person, DAY, "R", 10)
+            answered.set()
+            return receipt
+
+        return run
+
+    try:
+        results = _in_one_group(ledger, [command(p) for p in people])
+    finally:
+        ledger.store.committer.after = None
+    assert all(isinstance(r, Receipt) for r in results)
+    assert seen == [[2, 2, 2, 2, 0]]  # once, every member's events committed, nobody answered
+
+
+def test_a_failure_after_a_group_still_answers_its_members(
+    ledger: Ledger, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = ledger.service
+    people = [
+        str(service.register_person(REGISTRAR, f"Di {n}", f"d{n}@example.org", "O", "R", "C").id)
+        for n in range(3)
+    ]
+
+    def failing() -> None:
+        raise RuntimeError("the projections could not be written")
+
+    ledger.store.committer.after = failing
+    try:
+        results = _in_one_group(
+            ledger, [partial(service.record_course, REGISTRAR, p, DAY, "R", 10) for p in people]
+        )
+    finally:
+        ledger.store.committer.after = None
+    assert all(isinstance(r, Receipt) for r in results)
+    assert [_rows(ledger, p) for p in people] == [2, 2, 2]
+    assert "work after a group commit failed" in caplog.text
+
+
+def test_with_the_worker_in_its_process_a_command_on_sqlite_returns_projected(
+    tmp_path: Path, request: pytest.FixtureRequest, clock: ManualClock
+) -> None:
+    # SQLite only: on PostgreSQL the worker runs as a process of its own, told by NOTIFY.
+    runtime = open_runtime(make_settings("sqlite", tmp_path, request), clock=clock)
+    worker = BackgroundWorker(runtime, poll=3600)  # never polls: idle until woken
+    worker.start()
+    try:
+        assert worker.caught_up.wait(30)
+        person = runtime.service.register_person(REGISTRAR, "Eva", "e@example.org", "O", "R", "C")
+        receipt = runtime.service.record_course(REGISTRAR, str(person.id), DAY, "R", 10)
+        # Nobody woke the worker: the group commit brought the projections up itself.
+        assert runtime.runner.wait_for(receipt.last_position, timeout=0)
+        assert runtime.runner.known_positions(receipt.positions) is not None
+    finally:
+        worker.stop()
+        runtime.close()

@@ -1,11 +1,12 @@
-"""The answers of committed commands, stored beside their Idempotency-Keys a group at a time.
+"""The answers kept for committed requests (a CSV import's report, or an answer rebuilt for a
+replay), stored beside their Idempotency-Keys a group at a time (ledger.api.idempotency).
 
 Each answer joins a queue and takes turns at the write lock (ledger.store.turns; on SQLite, the
 process's one turn to write); whoever holds it stores every queued answer in one transaction. So
 concurrent requests share one commit for their answers, as they share one for their events
 (ledger.store.group_commit), and a request alone stores at once. An answer already stored is
 kept. A failure is logged and costs nothing but the stored copy: the receipt is committed with
-the key, so a retry rebuilds the same answer.
+the key, so a retry rebuilds the answer from it.
 """
 
 from __future__ import annotations

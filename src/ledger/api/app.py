@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +17,7 @@ from ledger.api.auth import FailureLimiter, TokenStore
 from ledger.api.body_limit import BodyLimit
 from ledger.api.deps import AppState
 from ledger.api.idempotency import IdempotencyStore
+from ledger.api.lean_commands import LeanCommands
 from ledger.api.observe import Observe
 from ledger.api.renders import RenderBudget, RenderCache
 from ledger.api.routes import (
@@ -40,6 +43,15 @@ from ledger.notices import Listener, projected_channel
 from ledger.runtime import Runtime, open_runtime
 from ledger.views.positions import log_positions
 from ledger.worker import BackgroundWorker
+
+# The answers are counted, timed and logged by ledger.api.observe (Prometheus); FastAPI's own
+# OpenTelemetry hooks (in its newer releases) would only ask, on every request, whether an
+# OpenTelemetry provider has been set up since.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
@@ -71,6 +83,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served from packaged assets by ledger.api.docs
         redoc_url=None,
+        **_NO_TELEMETRY,
     )
     app.state.ledger = AppState(
         runtime=runtime,
@@ -113,6 +126,9 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         app.include_router(router)
     docs.document_roles(app)
 
+    # Innermost: the usual case of a command, straight to its route's function
+    # (ledger.api.lean_commands); inside the size limit, the counting and the headers.
+    app.add_middleware(LeanCommands, api=app)
     # The size limit runs before any route reads the body (and so before authentication); it
     # sits inside `Observe`, so the refusals are counted and its 413 reaches the handlers.
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)

@@ -168,4 +168,4 @@ def run_command(
         )
         return 201, {"id": receipt.id, "positions": positions, "projected": projected}
 
-    return app.idempotency.run(key, who.name, route, body.encode(), handler)
+    return app.idempotency.run(key, who.name, route, body.encode(), handler, kept=False)

@@ -5,10 +5,12 @@ events (ledger.store.recorders), so after any crash or outage a key is either un
 exactly one committed command. There is no claim and no waiting:
 
 - Commands running at once share transactions: their events and keys one
-  (ledger.store.group_commit), their answers another (ledger.api.answer_writer).
-- A retry of a committed command returns its stored answer, or, when the process died between
-  the commit and storing the answer, the answer rebuilt from the receipt kept with the key (the
-  command's id and its events' log positions).
+  (ledger.store.group_commit), the kept answers another (ledger.api.answer_writer).
+- A retry of a committed command returns its answer rebuilt from the receipt kept with the
+  key (the command's id and its events' log positions): a command's answer says no more than
+  that, so it is not stored as well, and costs its request no write of its own. A handler whose
+  answer says more (a CSV import's report) is `kept`: its answer is stored beside the key just
+  after the commit, and when the process died in between, a retry gets the rebuilt receipt.
 - Two attempts at once both run; the one that commits first binds the key, the other's events
   roll back with its key row and it answers as the first did.
 - A refusal (4xx) or a command that changed nothing is stored with the key and replayed, except
@@ -60,8 +62,18 @@ class IdempotencyStore:
         _forget_old_claims(db)
 
     def run(
-        self, key: str | None, actor: str, route: str, body: bytes, handler: Handler
+        self,
+        key: str | None,
+        actor: str,
+        route: str,
+        body: bytes,
+        handler: Handler,
+        *,
+        kept: bool = True,
     ) -> JSONResponse:
+        """Run `handler` once per (key, actor). `kept`: store the answer of a committed
+        command; without it, a retry gets the answer rebuilt from the receipt, which must then
+        be all the answer says (id, positions, projected)."""
         retry_after = self.db.settings.retry_after_s
         if key is None:
             return _respond(handler, retry_after)
@@ -82,7 +94,7 @@ class IdempotencyStore:
             response = _respond(handler, retry_after)
         if binding.written:
             faults.reach("events-committed")
-            if response.status_code < 500:  # else a retry rebuilds it from the receipt
+            if kept and response.status_code < 500:  # else a retry rebuilds it from the receipt
                 self._store_answer(key, actor, response)
                 faults.reach("answer-stored")
             return response

@@ -14,10 +14,17 @@ member is written again alone: it then succeeds or fails exactly as it would hav
 others, with the library's optimistic concurrency check, and one failure never fails the
 others. If the database itself fails (an outage, a full disk), every member gets that error at
 once rather than each waiting out its own timeout: alone, each would have failed the same way.
+
+`after`, when set, runs under the same lock once a group has committed and before its members
+are told: the background worker of an SQLite ledger sets it to bring the projections up to the
+group's events there and then (ledger.worker), so a command's answer does not wait for the
+worker to be woken, take its turn and say it is done. If it fails, the members are told all the
+same (their events are committed) and the worker applies the events on its next pass.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -37,8 +44,11 @@ MEMBERS_DATA = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
 """A group failed on what some member wrote: each is written again alone."""
 DATABASE_FAILING = (PersistenceError, psycopg.Error, sqlite3.Error)
 """A group failed because the database did: every member gets the error."""
+log = logging.getLogger("ledger.store")
 MAX_GROUP = 256
 """Saves written in one transaction at most (the rest go in the next)."""
+Outcome = tuple[list[Recording[UUID]] | None, BaseException | None]
+"""A member's recordings, or the error it gets."""
 
 
 @dataclass
@@ -72,6 +82,7 @@ class GroupCommitter:
     ) -> None:
         self.app = app
         self.on_group = on_group  # told the size of each group written (for figures, tests)
+        self.after: Callable[[], object] | None = None  # run once a group has committed
         datastore = getattr(app.recorder, "datastore", None)
         lock = (
             sqlite_turn(datastore.pool.db_name) if isinstance(datastore, SQLiteDatastore) else None
@@ -114,42 +125,44 @@ class GroupCommitter:
             return
         if self.on_group is not None:
             self.on_group(len(group))
+        outcomes = self._written(group)
+        if any(recordings is not None for recordings, _ in outcomes):
+            self._run_after()
+        for member, (recordings, error) in zip(group, outcomes, strict=True):
+            member.settle(recordings, error)
+
+    def _written(self, group: Sequence[Member]) -> list[Outcome]:
+        """Write `group` in one transaction (or each member alone when that fails on a
+        member's data): each member's recordings, or the error it gets."""
         if len(group) == 1:
-            self._one(group[0])
-            return
+            return [self._one(group[0])]
         combined = _combined(group)
         try:
             recordings = self.app._record(combined)
         except MEMBERS_DATA:  # nothing of the group committed: each member alone
-            self._each_alone(group)
-            return
+            return [self._one(member) for member in group]
         except DATABASE_FAILING as exc:  # the database is away or failing: so for each member
-            for member in group:
-                member.settle(None, exc)
-            return
+            return [(None, exc) for _ in group]
         except Exception:  # a member's data refused (say, text about an erased person)
-            self._each_alone(group)
-            return
+            return [self._one(member) for member in group]
         self._after(combined, recordings)
+        outcomes: list[Outcome] = []
         start = 0
         for member in group:
             count = len(member.pending.events)
-            member.settle(recordings[start : start + count], None)
+            outcomes.append((recordings[start : start + count], None))
             start += count
+        return outcomes
 
     def _take_group(self) -> list[Member]:
         """The queued saves that clash with none before them (the others stay queued)."""
         return self._turns.take(_without_clashes)
 
-    def _each_alone(self, group: Sequence[Member]) -> None:
-        for member in group:
-            self._one(member)
-
-    def _one(self, member: Member) -> None:
+    def _one(self, member: Member) -> Outcome:
         try:
-            member.settle(self._alone(member.pending), None)
+            return self._alone(member.pending), None
         except BaseException as exc:
-            member.settle(None, exc)
+            return None, exc
 
     def _alone(self, pending: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         recordings = self.app._record(pending)
@@ -160,6 +173,15 @@ class GroupCommitter:
         """What the library's `save` does after recording."""
         self.app._take_snapshots(pending)
         self.app._notify(recordings)
+
+    def _run_after(self) -> None:
+        after = self.after
+        if after is None:
+            return
+        try:
+            after()
+        except Exception:  # the events are committed; the worker catches up on its next pass
+            log.warning("work after a group commit failed; left to the worker", exc_info=True)
 
 
 def _without_clashes(queued: list[Member]) -> list[Member]:

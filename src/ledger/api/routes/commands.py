@@ -21,6 +21,7 @@ from ledger.api.deps import (
     Tutor,
     run_command,
 )
+from ledger.api.lean_commands import LEAN
 from ledger.api.models import (
     AppealCreate,
     AppealDecision,
@@ -62,8 +63,17 @@ Route = Callable[..., object]
 def created(
     on: APIRouter, path: str, summary: str, tags: list[str | Enum]
 ) -> Callable[[Route], Route]:
-    """A command route: 201 with the receipt (id, log positions, projected)."""
-    return on.post(path, status_code=201, response_model=Created, summary=summary, tags=list(tags))
+    """A command route: 201 with the receipt (id, log positions, projected). Its usual case
+    may be run without the framework's per-request machinery (ledger.api.lean_commands)."""
+    declare = on.post(
+        path, status_code=201, response_model=Created, summary=summary, tags=list(tags)
+    )
+
+    def register(endpoint: Route) -> Route:
+        LEAN.add(endpoint)
+        return declare(endpoint)
+
+    return register
 
 
 def _created(path: str, summary: str, tags: list[str | Enum]) -> Callable[[Route], Route]:
