@@ -113,7 +113,12 @@ class LeanCommands:
             await self.app(scope, receive, send)
             return
         chosen, params = found
-        messages, body = await _read(receive)
+        messages: list[Message] = []
+        try:
+            body = await _read(receive, messages)
+        except Exception as exc:  # say, the size limit passed: the framework answers it
+            await self.app(scope, _replaying(messages, _raising(exc)), send)
+            return
         replay = _replaying(messages, receive)
         call = self._call(scope, chosen, params, body)
         if call is None:
@@ -243,9 +248,8 @@ def _headers(scope: Scope) -> dict[str, str]:
     return found
 
 
-async def _read(receive: Receive) -> tuple[list[Message], bytes]:
-    """Every message of the request's body, and the body."""
-    messages: list[Message] = []
+async def _read(receive: Receive, messages: list[Message]) -> bytes:
+    """The request's body; every message read is kept in `messages`."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -255,7 +259,16 @@ async def _read(receive: Receive) -> tuple[list[Message], bytes]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    return messages, b"".join(chunks)
+    return b"".join(chunks)
+
+
+def _raising(exc: Exception) -> Receive:
+    """`receive` that raises what reading the body raised, for the framework to answer."""
+
+    async def receive() -> Message:
+        raise exc
+
+    return receive
 
 
 def _replaying(messages: list[Message], receive: Receive) -> Receive:
