@@ -84,13 +84,41 @@ http_ok() {
     fi
 }
 
-# Waits until URL answers 200, while the process of pid file NAME stays alive.
+# Whether anything accepts connections on $HOST:PORT.
+port_taken() {
+    (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+# Whether process PID itself listens on TCP PORT: on Linux, one of its sockets is that port's
+# listening socket in /proc/net/tcp{,6}. Where that cannot be read, it is taken as yes.
+listens_on() {
+    local pid="$1" port="$2" listening fd link
+    { [ -r /proc/net/tcp ] && [ -d "/proc/$pid/fd" ]; } || return 0
+    listening=" $(awk -v port="$(printf ':%04X' "$port")" \
+        'substr($2, length($2) - 4) == port && $4 == "0A" { printf "%s ", $10 }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null)"
+    for fd in "/proc/$pid/fd/"*; do
+        link="$(readlink "$fd" 2>/dev/null)" || continue
+        case "$link" in
+            "socket:["*"]") link="${link#socket:[}" ;;
+            *) continue ;;
+        esac
+        case "$listening" in *" ${link%]} "*) return 0 ;; esac
+    done
+    return 1
+}
+
+# Waits until URL answers 200 while the process of pid file NAME stays alive; with PORT, until
+# that process is also the one listening on it (not another program that answers there).
 wait_for() {
-    local name="$1" url="$2" deadline=$((SECONDS + START_TIMEOUT))
-    while ! http_ok "$url"; do
-        if ! running_pid "$RUN/$name.pid" >/dev/null; then
+    local name="$1" url="$2" port="${3:-}" deadline=$((SECONDS + START_TIMEOUT)) pid
+    while :; do
+        if ! pid="$(running_pid "$RUN/$name.pid")"; then
             tail -n 30 "$LOGS/$name.log" >&2 || true
             fail "$name exited while starting (log: $LOGS/$name.log)"
+        fi
+        if http_ok "$url" && { [ -z "$port" ] || listens_on "$pid" "$port"; }; then
+            return 0
         fi
         [ "$SECONDS" -lt "$deadline" ] || fail "$url did not answer within ${START_TIMEOUT} s"
         sleep 0.2
@@ -220,14 +248,21 @@ cmd_start() {
     chmod 0700 "$STACK_DIR"
     [ -x "$LEDGER" ] || command -v "$LEDGER" >/dev/null 2>&1 \
         || fail "no ledger command at $LEDGER (make test builds .venv; or set LEDGER_BIN)"
+    local ports=() port first
+    read -r -a ports <<<"$PORTS"
+    [ "${#ports[@]}" -ge 1 ] || fail "LEDGER_STACK_PORTS names no port"
+    # A port some other program answers on: requests there would reach it, not the stack.
+    for port in "${ports[@]}"; do
+        running_pid "$RUN/api-$port.pid" >/dev/null || ! port_taken "$port" \
+            || fail "port $port on $HOST is taken by another program; stop it or choose" \
+                "other LEDGER_STACK_PORTS"
+    done
+
     if [ -z "${LEDGER_DATABASE_URL:-}" ]; then
         start_throwaway_postgres
     fi
     export LEDGER_KEYS_DIR="${LEDGER_KEYS_DIR:-$STACK_DIR/keys}"
     export LEDGER_DATA_DIR="${LEDGER_DATA_DIR:-$STACK_DIR/data}"
-    local ports=() port first
-    read -r -a ports <<<"$PORTS"
-    [ "${#ports[@]}" -ge 1 ] || fail "LEDGER_STACK_PORTS names no port"
     first="${ports[0]}"
     export LEDGER_PUBLIC_URL="${LEDGER_PUBLIC_URL:-http://$HOST:$first}"
     if [ ! -f "$LEDGER_KEYS_DIR/keyring.json" ]; then
@@ -242,7 +277,7 @@ cmd_start() {
             say "started API on http://$HOST:$port (pid $(cat "$RUN/api-$port.pid"))"
         fi
         if [ "$port" = "$first" ]; then
-            wait_for "api-$port" "http://$HOST:$port/healthz"
+            wait_for "api-$port" "http://$HOST:$port/healthz" "$port"
         fi
     done
     if ! running_pid "$RUN/worker.pid" >/dev/null; then
@@ -250,7 +285,7 @@ cmd_start() {
         say "started worker (pid $(cat "$RUN/worker.pid"))"
     fi
     for port in "${ports[@]}"; do
-        wait_for "api-$port" "http://$HOST:$port/readyz"
+        wait_for "api-$port" "http://$HOST:$port/readyz" "$port"
     done
     running_pid "$RUN/worker.pid" >/dev/null \
         || { tail -n 30 "$LOGS/worker.log" >&2; fail "the worker exited (log: $LOGS/worker.log)"; }

@@ -124,9 +124,25 @@ def stack_env(folder: Path, ports: list[int], **extra: str) -> dict[str, str]:
     return env
 
 
+def lost_a_port(started: subprocess.CompletedProcess[str]) -> bool:
+    """Whether `start` failed because another program (another test's server, on a machine
+    running tests side by side) took one of the ports between choosing it and binding it."""
+    said = started.stderr.lower()
+    return started.returncode != 0 and (
+        "is taken by another program" in said or "address already in use" in said
+    )
+
+
 @contextmanager
 def running(stack: Stack) -> Iterator[Stack]:
     started = stack.run("start")
+    for _ in range(2):
+        if not lost_a_port(started):
+            break
+        stack.run("stop")
+        stack.ports[:] = two_ports()
+        stack.env["LEDGER_STACK_PORTS"] = " ".join(map(str, stack.ports))
+        started = stack.run("start")
     try:
         assert started.returncode == 0, started.stdout + started.stderr + stack.logs()
         yield stack
@@ -305,3 +321,27 @@ def test_local_stack_without_a_database_makes_a_throwaway_cluster(tmp_path: Path
     assert cleaned.returncode == 0, cleaned.stderr
     assert "deleted the throwaway cluster" in cleaned.stdout
     assert not (folder / "run" / "pg.dir").exists()
+
+
+def test_a_port_another_program_answers_on_is_refused_by_name(tmp_path: Path) -> None:
+    """Nothing of the stack starts when one of its ports is taken: requests there would reach
+    another program (another ledger, with other tokens) while the stack said it was ready."""
+    folder = tmp_path / "stack"
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        ports = [free_port(), taken]
+        env = stack_env(
+            folder, ports, LEDGER_DATABASE_URL="postgresql://postgres@127.0.0.1:1/unused"
+        )
+        stack = Stack(folder, ports, env)
+        started = stack.run("start")
+        try:
+            assert started.returncode == 1
+            assert f"port {taken} on 127.0.0.1 is taken by another program" in started.stderr
+            assert not (folder / "run" / f"api-{taken}.pid").exists()
+        finally:
+            stopped = stack.run("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert stack.pids() == {}

@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 
 from ledger.api.app import create_app
 from ledger.api.auth import TokenStore
-from ledger.api.lean_commands import LEAN, LeanCommands, plan
+from ledger.api.lean_commands import LEAN, LeanCommands, plan, tried_routes
 from ledger.clock import ManualClock
 from ledger.config import Settings
 from ledger.db import Database
@@ -34,9 +34,7 @@ COURSE = {"delivered_on": "2017-05-02", "region": "Bavaria", "participants": 12}
 
 
 def _routes(app: Any) -> Iterator[APIRoute]:
-    for route in app.router.routes:
-        inner = getattr(route, "original_router", None)
-        yield from (r for r in (inner.routes if inner else [route]) if isinstance(r, APIRoute))
+    return (r for r in tried_routes(list(app.router.routes)) if isinstance(r, APIRoute))
 
 
 @contextmanager

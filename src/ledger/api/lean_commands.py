@@ -143,7 +143,7 @@ class LeanCommands:
         if self._routes is None:
             self._routes = [
                 (_literal_prefix(r), r, plan(r) if isinstance(r, APIRoute) else None)
-                for r in _flat(self.api.router.routes)
+                for r in tried_routes(self.api.router.routes)
             ]
         path = scope["path"]
         for prefix, route, chosen in self._routes:
@@ -217,7 +217,7 @@ def _admitted(app: AppState, token: str, roles: tuple[Any, ...]) -> Principal | 
     return who
 
 
-def _flat(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+def tried_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
     """The routes in the order the router tries them. Newer releases of the framework keep an
     included router as one entry: its routes are tried in their order there, and when it was
     included with a prefix or dependencies of its own, it is kept whole (never planned)."""
@@ -231,7 +231,7 @@ def _flat(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
         if inner is None or any(own):
             yield route
         else:
-            yield from _flat(list(inner.routes))
+            yield from tried_routes(list(inner.routes))
 
 
 def _literal_prefix(route: BaseRoute) -> str:
