@@ -69,6 +69,25 @@ def connect_timeout(settings: Settings) -> int:
     return max(settings.db_timeout_s, 2)
 
 
+@contextmanager
+def sqlite_write(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+    """A write transaction on `conn` (committed on success, rolled back on error); with
+    `durable=False` its commit does not wait for the disk (the next durable commit's does)."""
+    if not durable:
+        conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        if not durable:
+            conn.execute("PRAGMA synchronous = FULL")
+
+
 class Cursor(Protocol):
     rowcount: int
 
@@ -82,6 +101,7 @@ def sqlite_connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA synchronous = FULL")  # each commit on disk before it returns
     return conn
 
 
@@ -155,20 +175,20 @@ class Database:
         return conn
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
-        """A serialised write transaction: committed on success, rolled back on error."""
+    def write(self, *, durable: bool = True) -> Iterator[Tx]:
+        """A serialised write transaction: committed on success, rolled back on error.
+
+        `durable=False` is for what can be rebuilt from the records alone (the projections,
+        their positions in the same transaction): on SQLite its commit does not wait for the
+        disk, so a power cut may lose the newest such commits, and their positions with them,
+        and they are applied again. The next durable commit writes them to disk too. (On
+        PostgreSQL every commit is durable.)"""
         if self._pool is not None:
             with self._pool.connection() as conn, conn.transaction():
                 yield Tx(conn, True)
             return
-        lite = self._sqlite()
-        lite.execute("BEGIN IMMEDIATE")
-        try:
+        with sqlite_write(self._sqlite(), durable=durable) as lite:
             yield Tx(lite, False)
-        except BaseException:
-            lite.execute("ROLLBACK")
-            raise
-        lite.execute("COMMIT")
 
     @contextmanager
     def ddl(self) -> Iterator[Tx]:
@@ -192,12 +212,11 @@ class Database:
 
     @contextmanager
     def statement(self) -> Iterator[Tx]:
-        """For ONE read-only statement, which sees one snapshot by itself: on PostgreSQL it runs
-        without a transaction around it (one round trip instead of four); on SQLite it is a
-        read transaction as any other."""
+        """For ONE read-only statement, which sees one snapshot by itself: it runs without a
+        transaction around it (on PostgreSQL one round trip instead of four; on SQLite one call
+        instead of three, the statement its own read transaction in autocommit mode)."""
         if self._pool is None:
-            with self.read() as tx:
-                yield tx
+            yield Tx(self._sqlite(), False)
             return
         with self._pool.connection() as conn:
             yield Tx(conn, True)

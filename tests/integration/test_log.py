@@ -259,9 +259,9 @@ def test_a_checkpoint_not_due_is_known_without_a_transaction(
         opened: list[int] = []
         write = runtime.log_storage.write
 
-        def counted() -> Any:
+        def counted(**kwargs: Any) -> Any:
             opened.append(1)
-            return write()
+            return write(**kwargs)
 
         monkeypatch.setattr(runtime.log_storage, "write", counted)
         generate(runtime.service, 2)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ledger import waiting
 from ledger.api.auth import PERSONAL_ROLES, FailureLimiter, Principal, TokenStore
 from ledger.api.client_address import client_of
 from ledger.api.idempotency import IdempotencyStore
@@ -162,7 +163,10 @@ def run_command(
         if app.worker is not None:
             app.worker.wake()
         runner = app.runtime.runner
-        projected = runner.wait_for(receipt.last_position, timeout=3.0)
+        last = receipt.last_position
+        projected = runner.wait_for(last, timeout=0.0) or waiting.offload(
+            lambda: runner.wait_for(last, timeout=3.0)
+        )
         positions = runner.known_positions(receipt.positions) or log_positions(
             app.runtime.db, receipt.positions
         )

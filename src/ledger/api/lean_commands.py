@@ -36,6 +36,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ledger.api import loop_bridge
 from ledger.api.auth import PERSONAL_ROLES, Principal
 from ledger.api.deps import Allow, AppState, state
 
@@ -103,6 +104,8 @@ class LeanCommands:
         self.api = api
         self._routes: list[tuple[str, BaseRoute, _Plan | None]] | None = None
         self.served = 0  # requests answered here, not by the framework
+        # On SQLite the route's function runs on the loop's thread (ledger.api.loop_bridge).
+        self.on_loop = not api.state.ledger.runtime.db.postgres
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -127,7 +130,10 @@ class LeanCommands:
         scope["route"] = chosen.route  # as the router would: counted under its template
         scope["path_params"] = params
         try:
-            result = await anyio.to_thread.run_sync(call)
+            if self.on_loop:
+                result = await loop_bridge.run(call)
+            else:
+                result = await anyio.to_thread.run_sync(call)
         except Exception as exc:
             result = await self._handled(scope, replay, exc)
         if result is None:  # the token does not admit this call: the framework answers

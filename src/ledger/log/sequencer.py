@@ -88,7 +88,7 @@ class Sequencer:
         """Sequence one batch of new events (`batch` of them, else the sequencer's own batch
         size); return how many leaves were added."""
         try:
-            with self.storage.write() as tx:
+            with self.storage.write(durable=False) as tx:  # leaves: sequenced again if lost
                 size, last_id = tx.size()
                 if self._range is None or self._range.size != size:
                     self._range = CompactRange.from_store(size, node_reader(tx))

@@ -29,7 +29,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from ledger.config import Settings, parse_database_url
-from ledger.db import schema_lock, sqlite_connect
+from ledger.db import schema_lock, sqlite_connect, sqlite_write
 
 ADVISORY_LOCK_KEY = 0x1ED6E7  # "the ledger's sequencer": any fixed 64-bit number
 NodeId = tuple[int, int]
@@ -106,8 +106,13 @@ class LogTransaction(ABC):
 class LogStorage(ABC):
     @contextmanager
     @abstractmethod
-    def write(self) -> Iterator[LogTransaction]:
-        """One serialised write transaction (committed on success, rolled back on error)."""
+    def write(self, *, durable: bool = True) -> Iterator[LogTransaction]:
+        """One serialised write transaction (committed on success, rolled back on error).
+        `durable=False` is for the leaves and nodes, which the records alone determine: on
+        SQLite their commit does not wait for the disk (a power cut may lose the newest, and
+        they are sequenced again, the same), and the next durable commit, a checkpoint's
+        among them, writes them to disk too; a checkpoint never names leaves a power cut can
+        take. (On PostgreSQL every commit is durable.)"""
 
     @contextmanager
     @abstractmethod
@@ -248,15 +253,9 @@ class SQLiteLogStorage(LogStorage):
         return conn
 
     @contextmanager
-    def write(self) -> Iterator[LogTransaction]:
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    def write(self, *, durable: bool = True) -> Iterator[LogTransaction]:
+        with sqlite_write(self._connection(), durable=durable) as conn:
             yield _SQLiteTransaction(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[LogTransaction]:
@@ -461,7 +460,7 @@ class PostgresLogStorage(LogStorage):
                 conn.execute(sql.SQL(statement).format(s=sql.Identifier(self._schema)))
 
     @contextmanager
-    def write(self) -> Iterator[LogTransaction]:
+    def write(self, *, durable: bool = True) -> Iterator[LogTransaction]:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
             yield _PostgresTransaction(cur, self._schema)

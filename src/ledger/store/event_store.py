@@ -76,6 +76,10 @@ class _Verified:
             self._items.clear()
 
 
+SEALED = "sealed"
+"""The keyword under which `put` is given its events' records already sealed (`seal`)."""
+
+
 class ChainedEventStore(EventStore[UUID]):
     def __init__(
         self, mapper: SigningMapper, recorder: AggregateRecorder, *, verify_all: bool = False
@@ -87,8 +91,13 @@ class ChainedEventStore(EventStore[UUID]):
         self._verified = _Verified()
         self._generation = mapper.signing.generation
 
-    def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
-        stored: list[StoredEvent] = []
+    def seal(self, domain_events: Sequence[Any]) -> list[SignedRecord]:
+        """The records of `domain_events`, each chained to the one before it in its stream,
+        its personal fields encrypted, and signed. `put` seals what it is not given sealed;
+        a group commit (ledger.store.group_commit) has each command seal its own before it
+        joins the group, so the group's turn to write is not spent signing. A record sealed
+        against a head that another write replaced meanwhile is refused at insert, as the
+        record version it claims is taken."""
         sealed: list[SignedRecord] = []
         batch_heads: dict[str, tuple[int, str]] = {}
         keys = self.signing_mapper.data_keys(domain_events)
@@ -99,6 +108,19 @@ class ChainedEventStore(EventStore[UUID]):
             signed = self.signing_mapper.seal_event(event, prev, keys)
             batch_heads[stream] = (version, signed.digest)
             sealed.append(signed)
+        return sealed
+
+    def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
+        given = kwargs.pop(SEALED, None)
+        sealed: list[SignedRecord] = (
+            given if given is not None and len(given) == len(domain_events)
+            else self.seal(domain_events)
+        )  # fmt: skip
+        stored: list[StoredEvent] = []
+        batch_heads: dict[str, tuple[int, str]] = {}
+        for event, signed in zip(domain_events, sealed, strict=True):
+            version = int(event.originator_version)
+            batch_heads[signed.record.stream] = (version, signed.digest)
             stored.append(
                 StoredEvent(
                     originator_id=event.originator_id,

@@ -38,6 +38,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Recordin
 from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.request_keys import KeyBinding
+from ledger.store.event_store import SEALED, ChainedEventStore
 from ledger.store.turns import TurnQueue, sqlite_turn
 
 MEMBERS_DATA = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
@@ -110,6 +111,9 @@ class GroupCommitter:
             pending.saved_kwargs["request_key"] = binding
         if not pending.events:
             return self._alone(pending)
+        events = self.app.events
+        if isinstance(events, ChainedEventStore):  # sealed now, not in the group's turn
+            pending.saved_kwargs[SEALED] = events.seal(pending.events)
         member = Member(pending, binding)
         self._turns.run(member, member.done, self._commit_next)
         if member.error is not None:
@@ -210,4 +214,7 @@ def _combined(group: Sequence[Member]) -> ProcessingEvent[UUID]:
         combined.events.extend(member.pending.events)
         combined.aggregates.update(member.pending.aggregates)
     combined.saved_kwargs["request_keys"] = [(m.binding, len(m.pending.events)) for m in group]
+    sealed = [m.pending.saved_kwargs.get(SEALED) for m in group]
+    if all(s is not None for s in sealed):
+        combined.saved_kwargs[SEALED] = [record for s in sealed for record in s or ()]
     return combined

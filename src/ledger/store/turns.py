@@ -9,6 +9,9 @@ and a caller alone goes at once. Group commit (ledger.store.group_commit) and th
 and tries again, backing off up to 100 ms at a time. The writers of one process (group commits,
 stored answers, the background worker) take this lock first instead, so within the process they
 wait in turn and each starts the moment the one before is done.
+
+A caller on an event loop's thread (ledger.waiting) does not take the lock itself: its waits
+queue its item and are suspended while a thread does the work in turns (ledger.api.loop_bridge).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from ledger import waiting
 
 T = TypeVar("T")
 
@@ -43,13 +48,29 @@ class TurnQueue(Generic[T]):
     def run(self, item: T, done: threading.Event, work: Callable[[], None]) -> None:
         """Queue `item`, then take turns at the lock doing `work` (which takes queued items and
         settles them) until `done` is set: by this caller's turn or by another's."""
-        with self._queue_lock:
-            self.items.append(item)
+        waits = waiting.current.get()
+        if waits is not None and waits.turn(self, item, done, work):
+            return
+        self.enqueue(item)
         while not done.is_set():
             with self.lock:
                 if done.is_set():
                     break
                 work()
+
+    def enqueue(self, item: T) -> None:
+        with self._queue_lock:
+            self.items.append(item)
+
+    def withdraw(self, items: list[Any]) -> None:
+        """Take `items` out of the queue, if still there (their callers gave up on them)."""
+        gone = {id(item) for item in items}
+        with self._queue_lock:
+            self.items = [item for item in self.items if id(item) not in gone]
+
+    def pending(self) -> bool:
+        with self._queue_lock:
+            return bool(self.items)
 
     def take(self, choose: Callable[[list[T]], list[T]] = list) -> list[T]:
         """Take the queued items `choose` picks from the queue (in order); the rest stay."""

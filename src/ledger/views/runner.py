@@ -118,7 +118,8 @@ class ProjectionRunner:
         # As in a replay in memory, the cyclic collector is paused for a batch: it would walk
         # the rows kept for the flush again and again, and records, events and rows hold no
         # cycles.
-        with no_cycle_collection(), self.db.write() as tx:
+        # Not durable (ledger.db): a batch lost to a power cut is applied again from the records.
+        with no_cycle_collection(), self.db.write(durable=False) as tx:
             locked = lock_trackings(tx, self.db, targets)
             if not locked:
                 return 0
