@@ -162,8 +162,6 @@ class MemoryView(View):
         self._young: dict[tuple[str, str], tuple[Row, str | None]] = {}
         self._old: dict[tuple[str, str], tuple[Row, str | None]] = {}
         self._limit = hot
-        self._indexed: dict[tuple[str, str], set[str]] = {}  # (table, index) -> keys
-        self._index_of: dict[tuple[str, str], str] = {}  # (table, key) -> its index
 
     def _age(self) -> None:
         young = self._young
@@ -209,45 +207,20 @@ class MemoryView(View):
 
     def put(self, table: str, key: str, row: Row, index: str | None = None) -> None:
         young = self._young
-        place = (table, key)
-        young[place] = (row, index)
-        if index is not None or place in self._index_of:
-            self._reindex(place, index)
+        young[(table, key)] = (row, index)
         if len(young) > self._limit:
             self._age()
 
     def delete(self, table: str, key: str) -> None:
-        place = (table, key)
-        self._young.pop(place, None)
-        self._old.pop(place, None)
+        self._young.pop((table, key), None)
+        self._old.pop((table, key), None)
         self.tables.get(table, {}).pop(key, None)
-        if place in self._index_of:
-            self._reindex(place, None)
-
-    def _reindex(self, place: tuple[str, str], index: str | None) -> None:
-        """Keep the keys of each (table, index) at hand: `rows` with an index reads those
-        rows alone, as a database view's index does, not the whole table."""
-        table, key = place
-        before = self._index_of.pop(place, None)
-        if before is not None:
-            self._indexed[(table, before)].discard(key)
-        if index is not None:
-            self._index_of[place] = index
-            self._indexed.setdefault((table, index), set()).add(key)
 
     def rows(self, table: str, index: str | None = None) -> Iterator[tuple[str, Row]]:
-        if index is not None:
-            found = []
-            for key in sorted(self._indexed.get((table, index), ())):
-                hot = self._young.get((table, key)) or self._old.get((table, key))
-                data = row_json(hot[0]) if hot is not None else self.tables[table][key][0]
-                found.append((key, data))
-            for key, data in found:  # read at once and copied, as a database view reads them
-                yield key, json.loads(data)
-            return
         self._flush()
-        for key, (data, _) in sorted(self.tables.get(table, {}).items()):
-            yield key, json.loads(data)
+        for key, (data, row_index) in sorted(self.tables.get(table, {}).items()):
+            if index is None or row_index == index:
+                yield key, json.loads(data)
 
     def all_rows(self) -> Iterator[tuple[str, str, str]]:
         self._flush()

@@ -4,17 +4,12 @@ each piece named by its position in the log.
 Corrections are part of the evidence: an attendance correction on the enrolment behind an
 issued Associate Trainer certificate is listed in the certificate's `evidence.corrections`, so
 the verification page shows what changed after the decision. A retracted course leaves the
-courses that can count; a withdrawn sign-off is no longer a sign-off.
-
-Each course is a row of its own in `courses`, under its person and log position and indexed by
-the person, so recording a course costs the same however many the trainer has; who was merged
-into whom is kept in `people`."""
+courses that can count; a withdrawn sign-off is no longer a sign-off."""
 
 from __future__ import annotations
 
 from projections.base import Event, Projection, Row, View
 from projections.facts import DECISION_TYPES, decision_handler, issue, store
-from projections.trainer_status import delivery_key
 
 NAME = "certificate_register"
 
@@ -85,43 +80,39 @@ def _sign_off_undone(view: View, event: Event) -> None:
     view.delete("sign_offs", event.stream)
 
 
-def _deliveries(view: View, person: str) -> list[Row]:
-    """The person's courses, in log order: each `{"on", "position", "full_programme",
-    "delivery_id"}`."""
-    return [row for _, row in view.rows("courses", person)]
+def _courses(view: View, person: str) -> Row:
+    """The person's courses row: their deliveries as [on, position, full programme, delivery
+    id], and, once people are merged, `duplicate_of` and `merged` (the people merged in)."""
+    return view.get("courses", person) or {"deliveries": []}
 
 
 def _course(view: View, event: Event) -> None:
     p = event.payload
-    view.put(
-        "courses",
-        delivery_key(event.stream, event.position),
-        {
-            "on": event.effective_on,
-            "position": event.position,
-            "full_programme": p["full_programme"],
-            "delivery_id": p["delivery_id"],
-        },
-        index=event.stream,
+    row = view.get("courses", event.stream) or {"deliveries": []}  # `_courses`, inline: hot
+    row["deliveries"].append(
+        [event.effective_on, event.position, p["full_programme"], p["delivery_id"]]
     )
+    view.put("courses", event.stream, row)
 
 
 def _course_retracted(view: View, event: Event) -> None:
-    # A course is retracted on the stream it was recorded on (the person's own courses).
+    # A course is retracted on the stream it was recorded on (the person's own deliveries).
+    row = view.get("courses", event.stream)
+    if row is None:
+        return
     delivery_id = event.payload["delivery_id"]
-    for key, row in view.rows("courses", event.stream):
-        if row["delivery_id"] == delivery_id:
-            view.delete("courses", key)
+    row["deliveries"] = [d for d in row["deliveries"] if d[3] != delivery_id]
+    view.put("courses", event.stream, row)
 
 
 def _marked_duplicate(view: View, event: Event) -> None:
     kept = str(event.payload["duplicate_of"])
-    duplicate = view.get("people", event.stream) or {}
+    duplicate = _courses(view, event.stream)
     duplicate["duplicate_of"] = kept
-    view.put("people", event.stream, duplicate)
-    row = view.get("people", kept) or {}
+    view.put("courses", event.stream, duplicate)
+    row = _courses(view, kept)
     row["merged"] = [*row.get("merged", []), event.stream]
-    view.put("people", kept, row)
+    view.put("courses", kept, row)
 
 
 def _counted(view: View, holder: str, delivery_ids: list[str]) -> list[int]:
@@ -131,9 +122,7 @@ def _counted(view: View, holder: str, delivery_ids: list[str]) -> list[int]:
     before it)."""
     wanted = set(delivery_ids)
     kept, seen = holder, {holder}
-    while (up := (view.get("people", kept) or {}).get("duplicate_of")) is not None and (
-        up not in seen
-    ):
+    while (up := _courses(view, kept).get("duplicate_of")) is not None and up not in seen:
         kept = str(up)
         seen.add(kept)
     positions: list[int] = []
@@ -143,9 +132,9 @@ def _counted(view: View, holder: str, delivery_ids: list[str]) -> list[int]:
         if person in read:
             continue
         read.add(person)
-        mine = _deliveries(view, person)
-        positions += [d["position"] for d in mine if d["delivery_id"] in wanted]
-        queue += (view.get("people", person) or {}).get("merged", [])
+        row = _courses(view, person)
+        positions += [d[1] for d in row["deliveries"] if d[3] in wanted]
+        queue += row.get("merged", [])
     return sorted(positions)
 
 
@@ -176,8 +165,8 @@ def _licence(view: View, event: Event) -> None:
     if "courses" in p:
         counted = _counted(view, p["holder_id"], p["courses"])
     else:
-        courses = _deliveries(view, p["holder_id"])
-        counted = [d["position"] for d in courses if d["on"] <= event.effective_on]
+        courses = _courses(view, p["holder_id"])["deliveries"]
+        counted = [d[1] for d in courses if d[0] <= event.effective_on]
     facts["programme"] = p["programme_id"]
     facts["evidence"] = {
         "qualification": p["qualification_id"],
@@ -194,10 +183,8 @@ def _instructor(view: View, event: Event) -> None:
     if "programmes" in p:
         counted = _counted(view, p["holder_id"], p["programmes"])
     else:
-        courses = _deliveries(view, p["holder_id"])
-        counted = [
-            d["position"] for d in courses if d["full_programme"] and d["on"] <= event.effective_on
-        ]
+        courses = _courses(view, p["holder_id"])["deliveries"]
+        counted = [d[1] for d in courses if d[2] and d[0] <= event.effective_on]
     facts["programme"] = None
     facts["evidence"] = {
         "licence": p["licence_id"],
@@ -210,7 +197,7 @@ def _instructor(view: View, event: Event) -> None:
 
 PROJECTION = Projection(
     name=NAME,
-    version=4,
+    version=3,
     handlers={
         "enrolment.enrolled": _enrolled,
         "enrolment.attendance_recorded": _attendance,

@@ -1,13 +1,11 @@
 """Trainer status: each person's qualifications, licences, instructor certifications and
 courses delivered (no personal data: names are read from the person's own record when shown).
 
-Each course is a row of its own in `deliveries`, under the person and its log position and
-indexed by the person, so recording a course costs the same however many the trainer has.
-A retracted course stays, marked with the position and date of its retraction, so the history
-shows both. A person marked as the duplicate of another is read as that person: the kept
-person takes in the duplicate's certificates and courses, and anything recorded for the
-duplicate later also reaches the kept person (the duplicate's `duplicate_of` leads there,
-through every merge that followed)."""
+A retracted course stays in `deliveries`, marked with the position and date of its retraction,
+so the history shows both. A person marked as the duplicate of another is read as that person:
+the kept person's row takes in the duplicate's certificates and courses, and anything recorded
+for the duplicate later also reaches the kept person's row (the duplicate's `duplicate_of`
+leads there, through every merge that followed)."""
 
 from __future__ import annotations
 
@@ -19,13 +17,8 @@ from projections.facts import DECISION_TYPES, decision_handler, issue, store
 
 NAME = "trainer_status"
 
-DELIVERIES = "deliveries"
-
-
-def delivery_key(person: str, position: int) -> str:
-    """A course's key in `deliveries`: the person's, then its log position (12 digits, so the
-    keys of a person sort in log order)."""
-    return f"{person}/{position:012d}"
+# A delivery: [on, position, full_programme, delivery_id, retracted at position, retracted on].
+POSITION, DELIVERY_ID, RETRACTED_AT, RETRACTED_ON = 1, 3, 4, 5
 
 
 def _person(view: View, event: Event) -> None:
@@ -37,6 +30,7 @@ def _person(view: View, event: Event) -> None:
             "country": event.payload["country"],
             "registered": event.position,
             "certificates": [],
+            "deliveries": [],
             "erased": False,
             "duplicate_of": None,
             "merged": [],
@@ -60,28 +54,34 @@ def _chain(view: View, person: str) -> Iterator[tuple[str, Row]]:
 
 def _course(view: View, event: Event) -> None:
     p = event.payload
-    delivery = {
-        "on": event.effective_on,
-        "position": event.position,
-        "full_programme": bool(p["full_programme"]),
-        "delivery_id": p["delivery_id"],
-        "retracted_at": None,
-        "retracted_on": None,
-    }
-    for key, _ in _chain(view, event.stream):
-        view.put(DELIVERIES, delivery_key(key, event.position), dict(delivery), index=key)
+    delivery = [
+        event.effective_on,
+        event.position,
+        bool(p["full_programme"]),
+        p["delivery_id"],
+        None,
+        None,
+    ]
+    row = view.get("trainers", event.stream)
+    if row is not None and row["duplicate_of"] is None:  # the person's own row alone
+        row["deliveries"].append(delivery)
+        view.put("trainers", event.stream, row)
+        return
+    for key, row in _chain(view, event.stream):
+        row["deliveries"].append(list(delivery))
+        view.put("trainers", key, row)
 
 
 def _retracted(view: View, event: Event) -> None:
-    for key, _ in _chain(view, event.stream):
-        for place, delivery in view.rows(DELIVERIES, key):
+    for key, row in _chain(view, event.stream):
+        for delivery in row["deliveries"]:
             if (
-                delivery["delivery_id"] == event.payload["delivery_id"]
-                and delivery["retracted_at"] is None
+                delivery[DELIVERY_ID] == event.payload["delivery_id"]
+                and delivery[RETRACTED_AT] is None
             ):
-                delivery["retracted_at"] = event.position
-                delivery["retracted_on"] = event.effective_on
-                view.put(DELIVERIES, place, delivery, index=key)
+                delivery[RETRACTED_AT] = event.position
+                delivery[RETRACTED_ON] = event.effective_on
+        view.put("trainers", key, row)
 
 
 def _marked_duplicate(view: View, event: Event) -> None:
@@ -94,24 +94,22 @@ def _marked_duplicate(view: View, event: Event) -> None:
     for key, kept in _chain(view, kept_id):
         if key == event.stream:
             continue
-        _take_in(view, key, kept, event.stream, duplicate)
+        _take_in(kept, event.stream, duplicate)
         view.put("trainers", key, kept)
 
 
-def _take_in(view: View, key: str, kept: Row, duplicate_id: str, duplicate: Row) -> None:
+def _take_in(kept: Row, duplicate_id: str, duplicate: Row) -> None:
     """The kept person's row takes in the duplicate, the people merged into the duplicate
-    before and their certificates; the kept person takes in the duplicate's courses it does
-    not hold (by log position)."""
+    before, their certificates, and their courses in log order."""
     for person in [duplicate_id, *duplicate["merged"]]:
         if person not in kept["merged"]:
             kept["merged"].append(person)
     for certificate in duplicate["certificates"]:
         if certificate not in kept["certificates"]:
             kept["certificates"].append(certificate)
-    for _, delivery in view.rows(DELIVERIES, duplicate_id):
-        place = delivery_key(key, delivery["position"])
-        if view.get(DELIVERIES, place) is None:
-            view.put(DELIVERIES, place, delivery, index=key)
+    held = {delivery[POSITION] for delivery in kept["deliveries"]}
+    taken = [list(d) for d in duplicate["deliveries"] if d[POSITION] not in held]
+    kept["deliveries"] = sorted(kept["deliveries"] + taken, key=lambda d: d[POSITION])
 
 
 def _erased(view: View, event: Event) -> None:
@@ -132,7 +130,7 @@ def _issued(view: View, event: Event) -> None:
 
 PROJECTION = Projection(
     name=NAME,
-    version=3,
+    version=2,
     handlers={
         "person.registered": _person,
         "person.course_delivered": _course,

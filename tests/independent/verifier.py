@@ -1077,15 +1077,6 @@ class Tables:
     def delete(self, table: str, key: str) -> None:
         self.rows.pop((table, key), None)
 
-    def of_person(self, table: str, person: str) -> list[tuple[str, dict[str, Any]]]:
-        """The rows of `table` keyed `<person>/<position>`, in key order (sections 14.3, 14.4)."""
-        prefix = person + "/"
-        return sorted(
-            (key, json.loads(row))
-            for (name, key), row in self.rows.items()
-            if name == table and key.startswith(prefix)
-        )
-
     def digest(self) -> str:
         hasher = hashlib.sha256()
         for (table, key), row in sorted(self.rows.items()):
@@ -1201,31 +1192,24 @@ def trainer_status(t: Tables, e: Event) -> None:
                 "country": p["country"],
                 "registered": e.position,
                 "certificates": [],
+                "deliveries": [],
                 "erased": False,
                 "duplicate_of": None,
                 "merged": [],
             },
         )
     elif e.type == "person.course_delivered":
-        for key, _ in _chain(t, e.stream):
-            t.put(
-                "deliveries",
-                f"{key}/{e.position:012d}",
-                {
-                    "on": e.on,
-                    "position": e.position,
-                    "full_programme": p["full_programme"],
-                    "delivery_id": p["delivery_id"],
-                    "retracted_at": None,
-                    "retracted_on": None,
-                },
+        for key, row in _chain(t, e.stream):
+            row["deliveries"].append(
+                [e.on, e.position, p["full_programme"], p["delivery_id"], None, None]
             )
+            t.put("trainers", key, row)
     elif e.type == "person.course_retracted":
-        for key, _ in _chain(t, e.stream):
-            for place, delivery in t.of_person("deliveries", key):
-                if delivery["delivery_id"] == p["delivery_id"] and delivery["retracted_at"] is None:
-                    delivery["retracted_at"], delivery["retracted_on"] = e.position, e.on
-                    t.put("deliveries", place, delivery)
+        for key, row in _chain(t, e.stream):
+            for delivery in row["deliveries"]:
+                if delivery[3] == p["delivery_id"] and delivery[4] is None:
+                    delivery[4], delivery[5] = e.position, e.on
+            t.put("trainers", key, row)
     elif e.type == "person.marked_duplicate":
         duplicate = t.get("trainers", e.stream)
         if duplicate is None:
@@ -1241,10 +1225,11 @@ def trainer_status(t: Tables, e: Event) -> None:
             for certificate in duplicate["certificates"]:
                 if certificate not in kept["certificates"]:
                     kept["certificates"].append(certificate)
-            for _, delivery in t.of_person("deliveries", e.stream):
-                place = f"{key}/{delivery['position']:012d}"
-                if t.get("deliveries", place) is None:
-                    t.put("deliveries", place, delivery)
+            positions = [d[1] for d in kept["deliveries"]]
+            kept["deliveries"] = sorted(
+                kept["deliveries"] + [d for d in duplicate["deliveries"] if d[1] not in positions],
+                key=lambda d: d[1],
+            )
             t.put("trainers", key, kept)
     elif e.type == "person.personal_data_erased":
         row = t.get("trainers", e.stream)
@@ -1269,7 +1254,7 @@ def _counted(t: Tables, e: Event, member: str, full_only: bool) -> list[int]:
         wanted = set(p[member])
         top, climbed = p["holder_id"], {p["holder_id"]}
         while True:
-            up = (t.get("people", top) or {}).get("duplicate_of")
+            up = (t.get("courses", top) or {}).get("duplicate_of")
             if up is None or up in climbed:
                 break
             top = up
@@ -1280,17 +1265,12 @@ def _counted(t: Tables, e: Event, member: str, full_only: bool) -> list[int]:
             if person in visited:
                 continue
             visited.add(person)
-            positions += [
-                d["position"]
-                for _, d in t.of_person("courses", person)
-                if d["delivery_id"] in wanted
-            ]
-            queue += (t.get("people", person) or {}).get("merged", [])
+            row = t.get("courses", person) or {}
+            positions += [d[1] for d in row.get("deliveries", []) if d[3] in wanted]
+            queue += row.get("merged", [])
         return sorted(positions)
-    courses = [d for _, d in t.of_person("courses", p["holder_id"])]
-    return [
-        d["position"] for d in courses if (d["full_programme"] or not full_only) and d["on"] <= e.on
-    ]
+    courses = (t.get("courses", p["holder_id"]) or {"deliveries": []})["deliveries"]
+    return [d[1] for d in courses if (d[2] or not full_only) and d[0] <= e.on]
 
 
 def certificate_register(t: Tables, e: Event) -> None:
@@ -1340,27 +1320,21 @@ def certificate_register(t: Tables, e: Event) -> None:
     elif e.type in ("project.returned_for_rework", "project.sign_off_withdrawn"):
         t.delete("sign_offs", e.stream)
     elif e.type == "person.course_delivered":
-        t.put(
-            "courses",
-            f"{e.stream}/{e.position:012d}",
-            {
-                "on": e.on,
-                "position": e.position,
-                "full_programme": p["full_programme"],
-                "delivery_id": p["delivery_id"],
-            },
-        )
+        row = t.get("courses", e.stream) or {"deliveries": []}
+        row["deliveries"].append([e.on, e.position, p["full_programme"], p["delivery_id"]])
+        t.put("courses", e.stream, row)
     elif e.type == "person.course_retracted":
-        for key, row in t.of_person("courses", e.stream):
-            if row["delivery_id"] == p["delivery_id"]:
-                t.delete("courses", key)
+        row = t.get("courses", e.stream)
+        if row is not None:
+            row["deliveries"] = [d for d in row["deliveries"] if d[3] != p["delivery_id"]]
+            t.put("courses", e.stream, row)
     elif e.type == "person.marked_duplicate":
-        row = t.get("people", e.stream) or {}
+        row = t.get("courses", e.stream) or {"deliveries": []}
         row["duplicate_of"] = p["duplicate_of"]
-        t.put("people", e.stream, row)
-        kept = t.get("people", p["duplicate_of"]) or {}
+        t.put("courses", e.stream, row)
+        kept = t.get("courses", p["duplicate_of"]) or {"deliveries": []}
         kept["merged"] = [*kept.get("merged", []), e.stream]
-        t.put("people", p["duplicate_of"], kept)
+        t.put("courses", p["duplicate_of"], kept)
     elif e.type in KINDS:
         facts = _facts(e)
         if e.type == "certificate.associate_trainer_issued":
@@ -1531,8 +1505,8 @@ def public_register(t: Tables, e: Event) -> None:
 
 
 PROJECTIONS: dict[str, tuple[int, Callable[[Tables, Event], None]]] = {
-    "trainer_status": (3, trainer_status),
-    "certificate_register": (4, certificate_register),
+    "trainer_status": (2, trainer_status),
+    "certificate_register": (3, certificate_register),
     "programme_roster": (2, programme_roster),
     "public_register": (1, public_register),
 }

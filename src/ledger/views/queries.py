@@ -341,7 +341,7 @@ class Queries:
         included, marked), in date order."""
         found: dict[int, Delivery] = {}
         for person in (person_id, *self.merged_into(person_id)):
-            for _, item in self.rows("trainer_status", "deliveries", person):
+            for item in (self.trainer(person) or {}).get("deliveries", []):
                 delivery = Delivery.from_row(item)
                 found[delivery.position] = delivery
         return sorted(found.values(), key=lambda d: (d.on, d.position))
@@ -440,8 +440,9 @@ class Queries:
 
 @dataclass(frozen=True)
 class Delivery:
-    """A course delivered, as the trainer status projection keeps it (a row of its
-    `deliveries`)."""
+    """A course delivered, as the trainer status projection keeps it: `[on, position,
+    full_programme, delivery_id, retracted at position, retracted on]` (older rows: the first
+    three)."""
 
     on: str
     position: int
@@ -450,14 +451,10 @@ class Delivery:
     retracted_on: str | None = None
 
     @classmethod
-    def from_row(cls, item: Row) -> Delivery:
-        return cls(
-            str(item["on"]),
-            int(item["position"]),
-            bool(item["full_programme"]),
-            item["retracted_at"],
-            item["retracted_on"],
-        )
+    def from_row(cls, item: Sequence[Any]) -> Delivery:
+        retracted_at = item[4] if len(item) > 4 else None
+        retracted_on = item[5] if len(item) > 5 else None
+        return cls(str(item[0]), int(item[1]), bool(item[2]), retracted_at, retracted_on)
 
     def counts(self, as_of: date, known_at: int | None) -> bool:
         """Whether the course counts on `as_of`, as the ledger knew it at log size `known_at`
