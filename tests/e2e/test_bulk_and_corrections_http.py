@@ -5,6 +5,7 @@ roles each route admits (tutors where the programme's policy lets them)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -103,8 +104,14 @@ class Office:
         return project
 
     def log_size(self) -> int:
-        size: int = answer(httpx.get(f"{self.server.base}/readyz"), 200)["log_size"]
-        return size
+        """The log's size once it holds every stored record (an answer waits for the read
+        models, not for the log, which the worker sequences on its own)."""
+        deadline = time.monotonic() + 30
+        while True:
+            log = answer(httpx.get(f"{self.server.base}/readyz"), 200)["checks"]["log"]
+            if log.get("log_lag") == 0 or time.monotonic() > deadline:
+                return int(log["log_size"])
+            time.sleep(0.05)
 
 
 def stored_answers(server: Server) -> str:
