@@ -8,6 +8,9 @@ courses that can count; a withdrawn sign-off is no longer a sign-off."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from projections import courses
 from projections.base import Event, Projection, Row, View
 from projections.facts import DECISION_TYPES, decision_handler, issue, store
 
@@ -81,16 +84,25 @@ def _sign_off_undone(view: View, event: Event) -> None:
 
 
 def _courses(view: View, person: str) -> Row:
-    """The person's courses row: their deliveries as [on, position, full programme, delivery
-    id], and, once people are merged, `duplicate_of` and `merged` (the people merged in)."""
-    return view.get("courses", person) or {"deliveries": []}
+    """The person's courses row: their newest deliveries as [on, position, full programme,
+    delivery id] and the number of full blocks of earlier ones (projections.courses), and,
+    once people are merged, `duplicate_of` and `merged` (the people merged in)."""
+    return view.get("courses", person) or {"deliveries": [], "blocks": 0}
+
+
+def _deliveries(view: View, person: str) -> list[list[Any]]:
+    """Every delivery of the person, in log order."""
+    return courses.every(view, person, _courses(view, person))
 
 
 def _course(view: View, event: Event) -> None:
     p = event.payload
-    row = view.get("courses", event.stream) or {"deliveries": []}  # `_courses`, inline: hot
-    row["deliveries"].append(
-        [event.effective_on, event.position, p["full_programme"], p["delivery_id"]]
+    row = view.get("courses", event.stream) or {"deliveries": [], "blocks": 0}
+    courses.append(
+        view,
+        event.stream,
+        row,
+        [event.effective_on, event.position, p["full_programme"], p["delivery_id"]],
     )
     view.put("courses", event.stream, row)
 
@@ -101,7 +113,7 @@ def _course_retracted(view: View, event: Event) -> None:
     if row is None:
         return
     delivery_id = event.payload["delivery_id"]
-    row["deliveries"] = [d for d in row["deliveries"] if d[3] != delivery_id]
+    courses.change(view, event.stream, row, lambda found: [d for d in found if d[3] != delivery_id])
     view.put("courses", event.stream, row)
 
 
@@ -133,7 +145,7 @@ def _counted(view: View, holder: str, delivery_ids: list[str]) -> list[int]:
             continue
         read.add(person)
         row = _courses(view, person)
-        positions += [d[1] for d in row["deliveries"] if d[3] in wanted]
+        positions += [d[1] for d in courses.every(view, person, row) if d[3] in wanted]
         queue += row.get("merged", [])
     return sorted(positions)
 
@@ -165,8 +177,8 @@ def _licence(view: View, event: Event) -> None:
     if "courses" in p:
         counted = _counted(view, p["holder_id"], p["courses"])
     else:
-        courses = _courses(view, p["holder_id"])["deliveries"]
-        counted = [d[1] for d in courses if d[0] <= event.effective_on]
+        delivered = _deliveries(view, p["holder_id"])
+        counted = [d[1] for d in delivered if d[0] <= event.effective_on]
     facts["programme"] = p["programme_id"]
     facts["evidence"] = {
         "qualification": p["qualification_id"],
@@ -183,8 +195,8 @@ def _instructor(view: View, event: Event) -> None:
     if "programmes" in p:
         counted = _counted(view, p["holder_id"], p["programmes"])
     else:
-        courses = _courses(view, p["holder_id"])["deliveries"]
-        counted = [d[1] for d in courses if d[2] and d[0] <= event.effective_on]
+        delivered = _deliveries(view, p["holder_id"])
+        counted = [d[1] for d in delivered if d[2] and d[0] <= event.effective_on]
     facts["programme"] = None
     facts["evidence"] = {
         "licence": p["licence_id"],
@@ -197,7 +209,7 @@ def _instructor(view: View, event: Event) -> None:
 
 PROJECTION = Projection(
     name=NAME,
-    version=3,
+    version=5,
     handlers={
         "enrolment.enrolled": _enrolled,
         "enrolment.attendance_recorded": _attendance,

@@ -1,17 +1,19 @@
 """Trainer status: each person's qualifications, licences, instructor certifications and
 courses delivered (no personal data: names are read from the person's own record when shown).
 
-A retracted course stays in `deliveries`, marked with the position and date of its retraction,
-so the history shows both. A person marked as the duplicate of another is read as that person:
-the kept person's row takes in the duplicate's certificates and courses, and anything recorded
-for the duplicate later also reaches the kept person's row (the duplicate's `duplicate_of`
-leads there, through every merge that followed)."""
+A retracted course stays among the courses, marked with the position and date of its
+retraction, so the history shows both. Courses are kept in blocks (projections.courses). A
+person marked as the duplicate of another is read as that person: the kept person's row takes
+in the duplicate's certificates and courses, and anything recorded for the duplicate later also
+reaches the kept person's row (the duplicate's `duplicate_of` leads there, through every merge
+that followed)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from projections import courses
 from projections.base import Event, Projection, Row, View
 from projections.facts import DECISION_TYPES, decision_handler, issue, store
 
@@ -31,6 +33,7 @@ def _person(view: View, event: Event) -> None:
             "registered": event.position,
             "certificates": [],
             "deliveries": [],
+            "blocks": 0,
             "erased": False,
             "duplicate_of": None,
             "merged": [],
@@ -64,23 +67,25 @@ def _course(view: View, event: Event) -> None:
     ]
     row = view.get("trainers", event.stream)
     if row is not None and row["duplicate_of"] is None:  # the person's own row alone
-        row["deliveries"].append(delivery)
+        courses.append(view, event.stream, row, delivery)
         view.put("trainers", event.stream, row)
         return
     for key, row in _chain(view, event.stream):
-        row["deliveries"].append(list(delivery))
+        courses.append(view, key, row, list(delivery))
         view.put("trainers", key, row)
 
 
 def _retracted(view: View, event: Event) -> None:
-    for key, row in _chain(view, event.stream):
-        for delivery in row["deliveries"]:
-            if (
-                delivery[DELIVERY_ID] == event.payload["delivery_id"]
-                and delivery[RETRACTED_AT] is None
-            ):
+    delivery_id = event.payload["delivery_id"]
+
+    def mark(deliveries: list[list[Any]]) -> None:
+        for delivery in deliveries:
+            if delivery[DELIVERY_ID] == delivery_id and delivery[RETRACTED_AT] is None:
                 delivery[RETRACTED_AT] = event.position
                 delivery[RETRACTED_ON] = event.effective_on
+
+    for key, row in _chain(view, event.stream):
+        courses.change(view, key, row, mark)
         view.put("trainers", key, row)
 
 
@@ -94,11 +99,11 @@ def _marked_duplicate(view: View, event: Event) -> None:
     for key, kept in _chain(view, kept_id):
         if key == event.stream:
             continue
-        _take_in(kept, event.stream, duplicate)
+        _take_in(view, key, kept, event.stream, duplicate)
         view.put("trainers", key, kept)
 
 
-def _take_in(kept: Row, duplicate_id: str, duplicate: Row) -> None:
+def _take_in(view: View, kept_id: str, kept: Row, duplicate_id: str, duplicate: Row) -> None:
     """The kept person's row takes in the duplicate, the people merged into the duplicate
     before, their certificates, and their courses in log order."""
     for person in [duplicate_id, *duplicate["merged"]]:
@@ -107,9 +112,12 @@ def _take_in(kept: Row, duplicate_id: str, duplicate: Row) -> None:
     for certificate in duplicate["certificates"]:
         if certificate not in kept["certificates"]:
             kept["certificates"].append(certificate)
-    held = {delivery[POSITION] for delivery in kept["deliveries"]}
-    taken = [list(d) for d in duplicate["deliveries"] if d[POSITION] not in held]
-    kept["deliveries"] = sorted(kept["deliveries"] + taken, key=lambda d: d[POSITION])
+    own = courses.every(view, kept_id, kept)
+    held = {delivery[POSITION] for delivery in own}
+    taken = [
+        list(d) for d in courses.every(view, duplicate_id, duplicate) if d[POSITION] not in held
+    ]
+    courses.replace(view, kept_id, kept, sorted(own + taken, key=lambda d: d[POSITION]))
 
 
 def _erased(view: View, event: Event) -> None:
@@ -130,7 +138,7 @@ def _issued(view: View, event: Event) -> None:
 
 PROJECTION = Projection(
     name=NAME,
-    version=2,
+    version=4,
     handlers={
         "person.registered": _person,
         "person.course_delivered": _course,

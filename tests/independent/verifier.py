@@ -1180,6 +1180,46 @@ def _chain(t: Tables, person: Any) -> list[tuple[str, dict[str, Any]]]:
     return chain
 
 
+COURSES_PER_BLOCK = 32
+
+
+def _block(key: str, i: int) -> str:
+    return key + "/" + str(i).zfill(6)
+
+
+def course_list(t: Tables, key: str, row: dict[str, Any]) -> list[Any]:
+    """Section 14.1, course lists: the blocks' courses, then the row's own."""
+    found: list[Any] = []
+    for i in range(row["blocks"]):
+        found += (t.get("course_blocks", _block(key, i)) or {"deliveries": []})["deliveries"]
+    return found + row["deliveries"]
+
+
+def _add_course(t: Tables, key: str, row: dict[str, Any], course: list[Any]) -> None:
+    row["deliveries"] = [*row["deliveries"], course]
+    if len(row["deliveries"]) == COURSES_PER_BLOCK:
+        t.put("course_blocks", _block(key, row["blocks"]), {"deliveries": row["deliveries"]})
+        row["deliveries"], row["blocks"] = [], row["blocks"] + 1
+
+
+def _set_courses(t: Tables, key: str, row: dict[str, Any], courses: list[Any]) -> None:
+    full = len(courses) // COURSES_PER_BLOCK
+    for i in range(full):
+        chunk = courses[i * COURSES_PER_BLOCK : (i + 1) * COURSES_PER_BLOCK]
+        t.put("course_blocks", _block(key, i), {"deliveries": chunk})
+    row["deliveries"], row["blocks"] = courses[full * COURSES_PER_BLOCK :], full
+
+
+def _change_courses(
+    t: Tables, key: str, row: dict[str, Any], change: Callable[[list[Any]], list[Any]]
+) -> None:
+    for i in range(row["blocks"]):
+        block = t.get("course_blocks", _block(key, i))
+        if block is not None and (changed := change(block["deliveries"])) != block["deliveries"]:
+            t.put("course_blocks", _block(key, i), {"deliveries": changed})
+    row["deliveries"] = change(row["deliveries"])
+
+
 def trainer_status(t: Tables, e: Event) -> None:
     """Section 14.3."""
     p = e.payload
@@ -1193,6 +1233,7 @@ def trainer_status(t: Tables, e: Event) -> None:
                 "registered": e.position,
                 "certificates": [],
                 "deliveries": [],
+                "blocks": 0,
                 "erased": False,
                 "duplicate_of": None,
                 "merged": [],
@@ -1200,15 +1241,19 @@ def trainer_status(t: Tables, e: Event) -> None:
         )
     elif e.type == "person.course_delivered":
         for key, row in _chain(t, e.stream):
-            row["deliveries"].append(
-                [e.on, e.position, p["full_programme"], p["delivery_id"], None, None]
-            )
+            course = [e.on, e.position, p["full_programme"], p["delivery_id"], None, None]
+            _add_course(t, key, row, course)
             t.put("trainers", key, row)
     elif e.type == "person.course_retracted":
+
+        def retract(courses: list[Any]) -> list[Any]:
+            return [
+                [*d[:4], e.position, e.on] if d[3] == p["delivery_id"] and d[4] is None else d
+                for d in courses
+            ]
+
         for key, row in _chain(t, e.stream):
-            for delivery in row["deliveries"]:
-                if delivery[3] == p["delivery_id"] and delivery[4] is None:
-                    delivery[4], delivery[5] = e.position, e.on
+            _change_courses(t, key, row, retract)
             t.put("trainers", key, row)
     elif e.type == "person.marked_duplicate":
         duplicate = t.get("trainers", e.stream)
@@ -1225,11 +1270,11 @@ def trainer_status(t: Tables, e: Event) -> None:
             for certificate in duplicate["certificates"]:
                 if certificate not in kept["certificates"]:
                     kept["certificates"].append(certificate)
-            positions = [d[1] for d in kept["deliveries"]]
-            kept["deliveries"] = sorted(
-                kept["deliveries"] + [d for d in duplicate["deliveries"] if d[1] not in positions],
-                key=lambda d: d[1],
-            )
+            own = course_list(t, key, kept)
+            positions = [d[1] for d in own]
+            theirs = course_list(t, e.stream, duplicate)
+            merged = sorted(own + [d for d in theirs if d[1] not in positions], key=lambda d: d[1])
+            _set_courses(t, key, kept, merged)
             t.put("trainers", key, kept)
     elif e.type == "person.personal_data_erased":
         row = t.get("trainers", e.stream)
@@ -1265,11 +1310,12 @@ def _counted(t: Tables, e: Event, member: str, full_only: bool) -> list[int]:
             if person in visited:
                 continue
             visited.add(person)
-            row = t.get("courses", person) or {}
-            positions += [d[1] for d in row.get("deliveries", []) if d[3] in wanted]
+            row = t.get("courses", person) or {"deliveries": [], "blocks": 0}
+            positions += [d[1] for d in course_list(t, person, row) if d[3] in wanted]
             queue += row.get("merged", [])
         return sorted(positions)
-    courses = (t.get("courses", p["holder_id"]) or {"deliveries": []})["deliveries"]
+    holder = t.get("courses", p["holder_id"]) or {"deliveries": [], "blocks": 0}
+    courses = course_list(t, p["holder_id"], holder)
     return [d[1] for d in courses if (d[2] or not full_only) and d[0] <= e.on]
 
 
@@ -1320,19 +1366,21 @@ def certificate_register(t: Tables, e: Event) -> None:
     elif e.type in ("project.returned_for_rework", "project.sign_off_withdrawn"):
         t.delete("sign_offs", e.stream)
     elif e.type == "person.course_delivered":
-        row = t.get("courses", e.stream) or {"deliveries": []}
-        row["deliveries"].append([e.on, e.position, p["full_programme"], p["delivery_id"]])
+        row = t.get("courses", e.stream) or {"deliveries": [], "blocks": 0}
+        _add_course(t, e.stream, row, [e.on, e.position, p["full_programme"], p["delivery_id"]])
         t.put("courses", e.stream, row)
     elif e.type == "person.course_retracted":
         row = t.get("courses", e.stream)
         if row is not None:
-            row["deliveries"] = [d for d in row["deliveries"] if d[3] != p["delivery_id"]]
+            _change_courses(
+                t, e.stream, row, lambda ds: [d for d in ds if d[3] != p["delivery_id"]]
+            )
             t.put("courses", e.stream, row)
     elif e.type == "person.marked_duplicate":
-        row = t.get("courses", e.stream) or {"deliveries": []}
+        row = t.get("courses", e.stream) or {"deliveries": [], "blocks": 0}
         row["duplicate_of"] = p["duplicate_of"]
         t.put("courses", e.stream, row)
-        kept = t.get("courses", p["duplicate_of"]) or {"deliveries": []}
+        kept = t.get("courses", p["duplicate_of"]) or {"deliveries": [], "blocks": 0}
         kept["merged"] = [*kept.get("merged", []), e.stream]
         t.put("courses", p["duplicate_of"], kept)
     elif e.type in KINDS:
@@ -1505,8 +1553,8 @@ def public_register(t: Tables, e: Event) -> None:
 
 
 PROJECTIONS: dict[str, tuple[int, Callable[[Tables, Event], None]]] = {
-    "trainer_status": (2, trainer_status),
-    "certificate_register": (3, certificate_register),
+    "trainer_status": (4, trainer_status),
+    "certificate_register": (5, certificate_register),
     "programme_roster": (2, programme_roster),
     "public_register": (1, public_register),
 }

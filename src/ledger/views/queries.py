@@ -24,6 +24,7 @@ from ledger.store.application import Store
 from ledger.store.mapper import SigningMapper
 from ledger.store.recorders import PostgresLedgerRecorder, SQLiteLedgerRecorder
 from ledger.views.sql import SqlView, trackings
+from projections import courses
 from projections.base import Event, MemoryView, Row
 from projections.facts import fold, issue, status_on
 from projections.programme_roster import PROJECTION as ROSTER
@@ -341,10 +342,20 @@ class Queries:
         included, marked), in date order."""
         found: dict[int, Delivery] = {}
         for person in (person_id, *self.merged_into(person_id)):
-            for item in (self.trainer(person) or {}).get("deliveries", []):
+            for item in self._courses_of(person):
                 delivery = Delivery.from_row(item)
                 found[delivery.position] = delivery
         return sorted(found.values(), key=lambda d: (d.on, d.position))
+
+    def _courses_of(self, person: str) -> list[list[Any]]:
+        """Every course in the person's trainer status row and its blocks, read together."""
+        with self.db.read() as tx:
+            active = next((t for t in trackings(tx, self.db, "trainer_status") if t.active), None)
+            if active is None:
+                return []
+            view = SqlView(tx, self.db.table(active.table))
+            row = view.get("trainers", person)
+            return [] if row is None else courses.every(view, person, row)
 
     # -- roster and public register -------------------------------------------------------------
 
