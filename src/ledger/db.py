@@ -70,22 +70,15 @@ def connect_timeout(settings: Settings) -> int:
 
 
 @contextmanager
-def sqlite_write(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
-    """A write transaction on `conn` (committed on success, rolled back on error); with
-    `durable=False` its commit does not wait for the disk (the next durable commit's does)."""
-    if not durable:
-        conn.execute("PRAGMA synchronous = NORMAL")
+def sqlite_write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction on `conn`: committed on success, rolled back on error."""
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        if not durable:
-            conn.execute("PRAGMA synchronous = FULL")
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class Cursor(Protocol):
@@ -96,12 +89,15 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
-def sqlite_connect(path: Path) -> sqlite3.Connection:
-    """A connection to the ledger's SQLite file: autocommit (we say BEGIN), WAL, patient locks."""
+def sqlite_connect(path: Path, *, durable: bool = True) -> sqlite3.Connection:
+    """A connection to the ledger's SQLite file: autocommit (we say BEGIN), WAL, patient locks.
+    Each commit is on disk before it returns; with `durable=False` (for what the records alone
+    determine) a commit does not wait for the disk, and the next durable commit of any
+    connection writes it there with its own."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA synchronous = FULL")  # each commit on disk before it returns
+    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
     return conn
 
 
@@ -165,11 +161,14 @@ class Database:
     def table(self, name: str) -> str:
         return f'"{self.schema}".{name}' if self.postgres else name
 
-    def _sqlite(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _sqlite(self, *, durable: bool = True) -> sqlite3.Connection:
+        """This thread's connection (a second one, for writes that need not wait for the
+        disk, when `durable` is False)."""
+        name = "conn" if durable else "lazy"
+        conn: sqlite3.Connection | None = getattr(self._local, name, None)
         if conn is None:
-            conn = sqlite_connect(self._path)
-            self._local.conn = conn
+            conn = sqlite_connect(self._path, durable=durable)
+            setattr(self._local, name, conn)
             with self._lock:
                 self._connections.append(conn)
         return conn
@@ -187,7 +186,7 @@ class Database:
             with self._pool.connection() as conn, conn.transaction():
                 yield Tx(conn, True)
             return
-        with sqlite_write(self._sqlite(), durable=durable) as lite:
+        with sqlite_write(self._sqlite(durable=durable)) as lite:
             yield Tx(lite, False)
 
     @contextmanager

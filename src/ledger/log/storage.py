@@ -245,16 +245,19 @@ class SQLiteLogStorage(LogStorage):
             " cosigned_at INTEGER NOT NULL, PRIMARY KEY (tree_size, witness));"
         )
 
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _connection(self, *, durable: bool = True) -> sqlite3.Connection:
+        """This thread's connection (a second one, for commits that need not wait for the
+        disk, when `durable` is False)."""
+        name = "conn" if durable else "lazy"
+        conn: sqlite3.Connection | None = getattr(self._local, name, None)
         if conn is None:
-            conn = sqlite_connect(self._path)
-            self._local.conn = conn
+            conn = sqlite_connect(self._path, durable=durable)
+            setattr(self._local, name, conn)
         return conn
 
     @contextmanager
     def write(self, *, durable: bool = True) -> Iterator[LogTransaction]:
-        with sqlite_write(self._connection(), durable=durable) as conn:
+        with sqlite_write(self._connection(durable=durable)) as conn:
             yield _SQLiteTransaction(conn)
 
     @contextmanager
@@ -328,10 +331,11 @@ class SQLiteLogStorage(LogStorage):
         return None if row is None else int(row[0])
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        for name in ("conn", "lazy"):
+            conn = getattr(self._local, name, None)
+            if conn is not None:
+                conn.close()
+                setattr(self._local, name, None)
 
 
 class _PostgresTransaction(LogTransaction):

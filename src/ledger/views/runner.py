@@ -35,6 +35,7 @@ from ledger.views.sql import (
     lock_tracking,
     lock_trackings,
     newest_notification,
+    newest_notification_id,
     trackings,
 )
 from projections import ALL
@@ -153,6 +154,15 @@ class ProjectionRunner:
                 self._read_applied = self._applied  # nothing new for a reader to find
             self._changed.notify_all()
         return len(rows)
+
+    def behind(self) -> bool:
+        """Whether any event is past a projection's position (two reads, no write: for a pass
+        that often finds nothing, as the worker's after each wake)."""
+        with self.db.statement() as tx:
+            reached = [t.notification_id for t in trackings(tx, self.db) if t.active]
+        with self.db.statement() as tx:
+            newest = newest_notification_id(tx, self.db)
+        return newest > min(reached, default=newest)
 
     def run_all_once(self, batch: int | None = None) -> int:
         with self.db.statement() as tx:
