@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from ledger.db import Database
 from ledger.notices import projected_channel
 from ledger.views.sql import (
+    RowCache,
     SqlView,
     StoredRow,
     Tracking,
@@ -80,6 +81,8 @@ class ProjectionRunner:
         # The log positions of the events this process applied last, by notification id.
         self._positions: OrderedDict[int, int] = OrderedDict()
         self._channel = projected_channel(db.schema)
+        # The rows of each generation as this runner committed them last (RowCache).
+        self._caches: dict[str, RowCache] = {}
         ensure_registry(db)
         self.ensure()
 
@@ -120,6 +123,13 @@ class ProjectionRunner:
         # the rows kept for the flush again and again, and records, events and rows hold no
         # cycles.
         # Not durable (ledger.db): a batch lost to a power cut is applied again from the records.
+        try:
+            return self._run_batch(targets, every, batch)
+        except BaseException:
+            self._caches.clear()  # handlers may have changed cached rows: read them again
+            raise
+
+    def _run_batch(self, targets: Sequence[tuple[str, int]], every: bool, batch: int | None) -> int:
         with no_cycle_collection(), self.db.write(durable=False) as tx:
             locked = lock_trackings(tx, self.db, targets)
             if not locked:
@@ -129,7 +139,10 @@ class ProjectionRunner:
             rows = events_after(tx, self.db, start, batch or self.batch)
             if not rows:
                 return 0
-            views = [(self.projections[t.name], SqlView(tx, self.db.table(t.table))) for t in group]
+            views = [
+                (self.projections[t.name], SqlView(tx, self.db.table(t.table), self._cache(t)))
+                for t in group
+            ]
             first = position = group[0].position
             apply = Dispatch(views).apply
             for _, data in rows:
@@ -143,6 +156,8 @@ class ProjectionRunner:
             if every and self.db.postgres:  # told to the waiters of other processes at commit
                 tx.execute("SELECT pg_notify(?, ?)", (self._channel, str(reached)))
             del apply, views  # the batch's rows go before the collector resumes
+        for tracking in group:
+            self._caches[tracking.table].at = (position, rows[-1][0])
         with self._changed:
             self._applied += 1
             for offset, (notification_id, _) in enumerate(rows):
@@ -163,6 +178,16 @@ class ProjectionRunner:
         with self.db.statement() as tx:
             newest = newest_notification_id(tx, self.db)
         return newest > min(reached, default=newest)
+
+    def _cache(self, tracking: Tracking) -> RowCache:
+        """The rows this runner left `tracking`'s generation with, if it is where this runner
+        left it; else an empty cache (another process moved it, or it is new here)."""
+        cache = self._caches.get(tracking.table)
+        if cache is None:
+            cache = self._caches[tracking.table] = RowCache()
+        if cache.at != (tracking.position, tracking.notification_id):
+            cache.clear()
+        return cache
 
     def run_all_once(self, batch: int | None = None) -> int:
         with self.db.statement() as tx:
@@ -296,6 +321,7 @@ class ProjectionRunner:
             # The generation just replaced stays until the next rebuild, so a reader that chose
             # it a moment ago can finish; older ones go now.
             for stale in replaced:
+                self._caches.pop(stale.table, None)  # no longer written here
                 if not stale.active:
                     drop_generation(tx, self.db, stale)
             tracking = lock_tracking(tx, self.db, name, generation)

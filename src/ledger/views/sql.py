@@ -11,6 +11,7 @@ at all, and no event is applied twice.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -163,26 +164,71 @@ def _parse(data: str) -> Row:
     return row
 
 
+class RowCache:
+    """The rows of one projection generation that the live runner read or wrote lately, as
+    committed, by (table, key): the next batch finds them without a read or a parse.
+
+    Only the runner that writes the generation holds one. It is good for the tracking position
+    it was left at (`at`): a batch that finds the generation anywhere else (another process
+    applied events to it) starts without it, and a batch that fails empties it, since its
+    handlers may have changed cached rows in place."""
+
+    def __init__(self, limit: int = 1024) -> None:
+        self.limit = limit
+        self.at: tuple[int, int] | None = None
+        self._rows: OrderedDict[tuple[str, str], Row] = OrderedDict()
+
+    def get(self, place: tuple[str, str]) -> Row | None:
+        row = self._rows.get(place)
+        if row is not None:
+            self._rows.move_to_end(place)
+        return row
+
+    def put(self, place: tuple[str, str], row: Row) -> None:
+        self._rows[place] = row
+        self._rows.move_to_end(place)
+        if len(self._rows) > self.limit:
+            self._rows.popitem(last=False)
+
+    def drop(self, place: tuple[str, str]) -> None:
+        self._rows.pop(place, None)
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self.at = None
+
+
 class SqlView(View):
     """A projection generation's table inside one transaction; writes are kept and flushed
     together (they are visible to this view's own reads at once).
 
     A row put is kept as the handler's dict and written as JSON once, at the flush: a row that
-    many events of a batch change is parsed once and serialised once per batch."""
+    many events of a batch change is parsed once and serialised once per batch. With a `cache`
+    (the live runner's), rows read or written by earlier batches are not read again."""
 
-    def __init__(self, tx: Tx, table: str) -> None:
+    def __init__(self, tx: Tx, table: str, cache: RowCache | None = None) -> None:
         self.tx = tx
         self.table = table
+        self._cache = cache
         self._dirty: dict[tuple[str, str], tuple[Row, str | None] | None] = {}
 
     def get(self, table: str, key: str) -> Row | None:
-        if (table, key) in self._dirty:
-            found = self._dirty[(table, key)]
+        place = (table, key)
+        if place in self._dirty:
+            found = self._dirty[place]
             return None if found is None else found[0]
+        cache = self._cache
+        if cache is not None and (cached := cache.get(place)) is not None:
+            return cached
         row = self.tx.execute(
             f"SELECT data FROM {self.table} WHERE tbl = ? AND key = ?", (table, key)
         ).fetchone()
-        return None if row is None else _parse(row[0])
+        if row is None:
+            return None
+        parsed = _parse(row[0])
+        if cache is not None:
+            cache.put(place, parsed)
+        return parsed
 
     def put(self, table: str, key: str, row: Row, index: str | None = None) -> None:
         self._dirty[(table, key)] = (row, index)
@@ -193,11 +239,16 @@ class SqlView(View):
     def flush(self) -> None:
         upserts = []
         deletes = []
+        cache = self._cache
         for (table, key), put in self._dirty.items():
             if put is None:
                 deletes.append((table, key))
+                if cache is not None:
+                    cache.drop((table, key))
             else:
                 upserts.append((table, key, row_json(put[0]), put[1]))
+                if cache is not None:
+                    cache.put((table, key), put[0])
         self.tx.executemany(
             f"INSERT INTO {self.table} (tbl, key, data, idx) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (tbl, key) DO UPDATE SET data = excluded.data, idx = excluded.idx",
