@@ -89,6 +89,14 @@ def test_a_group_of_independent_saves_commits_in_one_transaction(ledger: Ledger)
     assert every == list(range(every[0], every[0] + len(every)))  # consecutive: one insert
     for person in people:
         assert _rows(ledger, person) == 2
+    # Each member is told the ids of its own records: on SQLite the group's records are
+    # inserted by one statement, and its ids are handed out in the order of the records.
+    recorder = ledger.store.app.recorder
+    written = recorder.select_notifications(every[0], len(every))
+    stream_of = {n.id: str(n.originator_id) for n in written}
+    for person, result in zip(people, results, strict=True):
+        assert isinstance(result, Receipt)
+        assert [stream_of[i] for i in result.positions] == [person]
 
 
 def test_a_failing_member_fails_alone(ledger: Ledger) -> None:

@@ -28,6 +28,7 @@ from ledger.views.sql import (
     Tracking,
     activate,
     advance,
+    advance_all,
     create_generation,
     drop_generation,
     ensure_registry,
@@ -148,9 +149,9 @@ class ProjectionRunner:
             for _, data in rows:
                 apply(Event.from_record(position, data))
                 position += 1
-            for (_, view), tracking in zip(views, group, strict=True):
+            for _, view in views:
                 view.flush()
-                advance(tx, self.db, tracking, position, rows[-1][0])
+            advance_all(tx, self.db, group, position, rows[-1][0])
             others = [t.notification_id for t in locked if t.notification_id != start]
             reached = min([rows[-1][0], *others])
             if every and self.db.postgres:  # told to the waiters of other processes at commit

@@ -104,10 +104,17 @@ def lock_trackings(tx: Tx, db: Database, targets: Sequence[tuple[str, int]]) -> 
 
 
 def advance(tx: Tx, db: Database, tracking: Tracking, position: int, notification_id: int) -> None:
-    tx.execute(
+    advance_all(tx, db, [tracking], position, notification_id)
+
+
+def advance_all(
+    tx: Tx, db: Database, moved: Sequence[Tracking], position: int, notification_id: int
+) -> None:
+    """Every tracking row of `moved` to `position` and `notification_id`, in one call."""
+    tx.executemany(
         f"UPDATE {db.table('ledger_projections')} SET position = ?, notification_id = ?"
         " WHERE name = ? AND generation = ? AND position = ?",
-        (position, notification_id, tracking.name, tracking.generation, tracking.position),
+        [(position, notification_id, t.name, t.generation, t.position) for t in moved],
     )
 
 
