@@ -44,12 +44,14 @@ def test_a_batch_reads_none_of_the_rows_the_batch_before_wrote(
     try:
         person = register(runtime.service, "Ingrid Example", "Cluster Agency")
         _course(runtime, person, 2)
-        runtime.runner.catch_up()
+        runtime.runner.catch_up()  # a bulk batch: it keeps no rows
         _course(runtime, person, 3)
-        assert _reads(runtime.db, runtime.runner) == 0
-        _course(runtime, person, 4)
-        runtime.runner._caches.clear()  # as a runner new to these rows
         assert _reads(runtime.db, runtime.runner) == 2  # the trainer's row in two projections
+        _course(runtime, person, 4)
+        assert _reads(runtime.db, runtime.runner) == 0  # a live batch found what the last kept
+        _course(runtime, person, 5)
+        runtime.runner._caches.clear()  # as a runner new to these rows
+        assert _reads(runtime.db, runtime.runner) == 2
     finally:
         runtime.close()
 

@@ -125,23 +125,29 @@ class ProjectionRunner:
         # cycles.
         # Not durable (ledger.db): a batch lost to a power cut is applied again from the records.
         try:
-            return self._run_batch(targets, every, batch)
+            return self._run_batch(targets, every, batch or self.batch)
         except BaseException:
             self._caches.clear()  # handlers may have changed cached rows: read them again
             raise
 
-    def _run_batch(self, targets: Sequence[tuple[str, int]], every: bool, batch: int | None) -> int:
+    def _run_batch(self, targets: Sequence[tuple[str, int]], every: bool, batch: int) -> int:
         with no_cycle_collection(), self.db.write(durable=False) as tx:
             locked = lock_trackings(tx, self.db, targets)
             if not locked:
                 return 0
             start = min(t.notification_id for t in locked)
             group = [t for t in locked if t.notification_id == start]
-            rows = events_after(tx, self.db, start, batch or self.batch)
+            rows = events_after(tx, self.db, start, batch)
             if not rows:
                 return 0
+            # Live batches keep their rows for the next; a bulk batch (catching up, rebuilding)
+            # touches more rows than are kept, and keeping them would only cost time.
+            live = batch <= self.batch
             views = [
-                (self.projections[t.name], SqlView(tx, self.db.table(t.table), self._cache(t)))
+                (
+                    self.projections[t.name],
+                    SqlView(tx, self.db.table(t.table), self._cache(t) if live else None),
+                )
                 for t in group
             ]
             first = position = group[0].position
@@ -158,7 +164,10 @@ class ProjectionRunner:
                 tx.execute("SELECT pg_notify(?, ?)", (self._channel, str(reached)))
             del apply, views  # the batch's rows go before the collector resumes
         for tracking in group:
-            self._caches[tracking.table].at = (position, rows[-1][0])
+            if live:
+                self._caches[tracking.table].at = (position, rows[-1][0])
+            else:
+                self._caches.pop(tracking.table, None)  # rows written that it does not hold
         with self._changed:
             self._applied += 1
             for offset, (notification_id, _) in enumerate(rows):
