@@ -113,7 +113,14 @@ def _course_retracted(view: View, event: Event) -> None:
     if row is None:
         return
     delivery_id = event.payload["delivery_id"]
-    courses.change(view, event.stream, row, lambda found: [d for d in found if d[3] != delivery_id])
+
+    def drop(found: list[list[Any]]) -> bool:
+        kept = [d for d in found if d[3] != delivery_id]
+        dropped = len(kept) != len(found)
+        found[:] = kept
+        return dropped
+
+    courses.change(view, event.stream, row, drop)
     view.put("courses", event.stream, row)
 
 

@@ -13,6 +13,7 @@ projection's table `course_blocks`, indexed by the person.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from projections.base import Row, View
@@ -57,20 +58,14 @@ def every(view: View, person: str, row: Row) -> list[list[Any]]:
     return found + own
 
 
-def change(view: View, person: str, row: Row, edit: Any) -> None:
-    """Apply `edit` (a list of courses -> the list to keep, or None when it changed nothing
-    in place) to the row's own courses and to each block; put the blocks it changed (the
-    caller puts `row`)."""
+def change(view: View, person: str, row: Row, edit: Callable[[list[list[Any]]], bool]) -> None:
+    """Apply `edit` (it changes a list of courses in place and tells whether it changed any)
+    to each block and to the row's own courses; put the blocks it changed (the caller puts
+    `row`)."""
     for key, block in blocks(view, person, row):
-        before = [list(course) for course in block["deliveries"]]
-        kept = edit(block["deliveries"])
-        if kept is not None:
-            block["deliveries"] = kept
-        if block["deliveries"] != before:
+        if edit(block["deliveries"]):
             view.put(BLOCKS, key, block, index=person)
-    kept = edit(row["deliveries"])
-    if kept is not None:
-        row["deliveries"] = kept
+    edit(row["deliveries"])
 
 
 def replace(view: View, person: str, row: Row, courses: list[list[Any]]) -> None:

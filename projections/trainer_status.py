@@ -78,11 +78,14 @@ def _course(view: View, event: Event) -> None:
 def _retracted(view: View, event: Event) -> None:
     delivery_id = event.payload["delivery_id"]
 
-    def mark(deliveries: list[list[Any]]) -> None:
+    def mark(deliveries: list[list[Any]]) -> bool:
+        marked = False
         for delivery in deliveries:
             if delivery[DELIVERY_ID] == delivery_id and delivery[RETRACTED_AT] is None:
                 delivery[RETRACTED_AT] = event.position
                 delivery[RETRACTED_ON] = event.effective_on
+                marked = True
+        return marked
 
     for key, row in _chain(view, event.stream):
         courses.change(view, key, row, mark)

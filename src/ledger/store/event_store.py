@@ -112,10 +112,12 @@ class ChainedEventStore(EventStore[UUID]):
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
         given = kwargs.pop(SEALED, None)
-        sealed: list[SignedRecord] = (
-            given if given is not None and len(given) == len(domain_events)
-            else self.seal(domain_events)
-        )  # fmt: skip
+        if given is not None and len(given) != len(domain_events):
+            raise ValueError(
+                f"{len(given)} sealed records given for {len(domain_events)} events: "
+                "each event is sealed once, before it is put"
+            )
+        sealed: list[SignedRecord] = self.seal(domain_events) if given is None else given
         stored: list[StoredEvent] = []
         batch_heads: dict[str, tuple[int, str]] = {}
         for event, signed in zip(domain_events, sealed, strict=True):

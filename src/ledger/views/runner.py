@@ -37,8 +37,8 @@ from ledger.views.sql import (
     lock_tracking,
     lock_trackings,
     newest_notification,
-    newest_notification_id,
     trackings,
+    unprojected,
 )
 from projections import ALL
 from projections.base import Dispatch, Event, Projection, digest, no_cycle_collection
@@ -181,13 +181,11 @@ class ProjectionRunner:
         return len(rows)
 
     def behind(self) -> bool:
-        """Whether any event is past a projection's position (two reads, no write: for a pass
-        that often finds nothing, as the worker's after each wake)."""
+        """Whether any event is past a projection's position: one statement, no write, for a
+        pass that often finds nothing, as the worker's after each wake. Only a hint: a batch
+        reads the positions again under its lock, where they are sure to be current."""
         with self.db.statement() as tx:
-            reached = [t.notification_id for t in trackings(tx, self.db) if t.active]
-        with self.db.statement() as tx:
-            newest = newest_notification_id(tx, self.db)
-        return newest > min(reached, default=newest)
+            return unprojected(tx, self.db)
 
     def _cache(self, tracking: Tracking) -> RowCache:
         """The rows this runner left `tracking`'s generation with, if it is where this runner

@@ -160,6 +160,15 @@ def newest_notification_id(tx: Tx, db: Database) -> int:
     return int(row[0] or 0)
 
 
+def unprojected(tx: Tx, db: Database) -> bool:
+    """Whether an event stands past an active projection's position: one statement."""
+    row = tx.execute(
+        f"SELECT (SELECT max({db.nid}) FROM {db.events_table}) >"
+        f" (SELECT min(notification_id) FROM {db.table('ledger_projections')} WHERE active = 1)"
+    ).fetchone()
+    return bool(row[0])
+
+
 def newest_notification(tx: Tx, db: Database) -> tuple[int, int]:
     """(number of events, newest notification id)."""
     row = tx.execute(f"SELECT count(*), max({db.nid}) FROM {db.events_table}").fetchone()
