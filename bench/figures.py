@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -54,6 +54,16 @@ def timed(work: Callable[[], int]) -> float:
     started = time.perf_counter()
     done = work()
     return done / (time.perf_counter() - started)
+
+
+def best_rates(works: Mapping[str, Callable[[], int]], rounds: int) -> dict[str, float]:
+    """Each work's best rate of `rounds` runs, the works taking turns: on a shared machine a
+    burst of other work then lands on one run, not on one side of a ratio."""
+    rates: dict[str, list[float]] = {name: [] for name in works}
+    for _ in range(rounds):
+        for name, work in works.items():
+            rates[name].append(timed(work))
+    return {name: max(found) for name, found in rates.items()}
 
 
 def percentile(values: list[float], fraction: float) -> float:
