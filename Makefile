@@ -39,7 +39,7 @@ test: $(STAMP) system-deps $(JS_DEPS)
 bench: $(STAMP) wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# The full run behind the committed results: one million records per backend (about 30 min).
+# The full run behind the committed results: one million records per backend (about 40 min).
 bench-full: $(STAMP) wrk
 	$(BIN)/python -m bench.run --events 1000000 $(BENCH_ARGS)
 
