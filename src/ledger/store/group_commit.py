@@ -85,14 +85,14 @@ class GroupCommitter:
         self.on_group = on_group  # told the size of each group written (for figures, tests)
         self.after: Callable[[], object] | None = None  # run once a group has committed
         datastore = getattr(app.recorder, "datastore", None)
-        sqlite = isinstance(datastore, SQLiteDatastore)
+        sqlite = datastore if isinstance(datastore, SQLiteDatastore) else None
         self._turns: TurnQueue[Member] = TurnQueue(
-            sqlite_turn(datastore.pool.db_name) if isinstance(datastore, SQLiteDatastore) else None
+            None if sqlite is None else sqlite_turn(sqlite.pool.db_name)
         )
         # SQLite: each command seals its records before it joins a group, so the one turn to
         # write is not spent signing. PostgreSQL seals in the group, reading the data keys of
         # all its members in one round trip.
-        self._seal_first = sqlite
+        self._seal_first = sqlite is not None
 
     @property
     def _commit_lock(self) -> threading.Lock | threading.RLock:

@@ -154,12 +154,6 @@ def events_after(tx: Tx, db: Database, notification_id: int, limit: int) -> list
     return [(r[0], bytes(r[1])) for r in rows]
 
 
-def newest_notification_id(tx: Tx, db: Database) -> int:
-    """The newest notification id (0 with no events): one indexed read."""
-    row = tx.execute(f"SELECT max({db.nid}) FROM {db.events_table}").fetchone()
-    return int(row[0] or 0)
-
-
 def unprojected(tx: Tx, db: Database) -> bool:
     """Whether an event stands past an active projection's position: one statement."""
     row = tx.execute(
