@@ -29,10 +29,14 @@ class Turns(Protocol):
     def pending(self) -> bool: ...
 
 
+class Flag(Protocol):
+    """Set once an item's work is done (ledger.store.turns.Done)."""
+
+    def is_set(self) -> bool: ...
+
+
 class Waits(Protocol):
-    def turn(
-        self, queue: Turns, item: Any, done: threading.Event, work: Callable[[], None]
-    ) -> bool:
+    def turn(self, queue: Turns, item: Any, done: Flag, work: Callable[[], None]) -> bool:
         """Queue `item` and return once `done` is set, `work` having been done in turns;
         False, doing nothing, when the caller is not one these waits suspend."""
 

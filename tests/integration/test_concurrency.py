@@ -11,6 +11,7 @@ from ledger.domain.certificates import certificate_stream
 from ledger.domain.errors import Conflict
 from ledger.service import LedgerService
 from ledger.store.application import Store, open_store
+from ledger.store.repository import LockedCopyRepository
 from tests.builders import COMMITTEE, REGISTRAR, licensed
 from tests.conftest import Ledger
 from tests.rawsql import RawEvents
@@ -93,3 +94,34 @@ def test_a_store_sees_another_stores_write_after_caching_its_own(ledger: Ledger)
     finally:
         first.close()
         second.close()
+
+
+def test_a_cached_aggregate_is_brought_up_to_date_and_copied_under_its_ids_lock(
+    ledger: Ledger,
+) -> None:
+    """A command's read of a cached aggregate (fast-forward, then copy) waits while the lock its
+    id falls on is held, and goes on once it is released; no lock is kept per aggregate."""
+    store = open_store(ledger.settings)
+    try:
+        service = LedgerService(store, store.person_keys, ledger.clock)
+        person = service.register_person(REGISTRAR, "Ada Example", "ada@example.org", "O", "R", "C")
+        service.record_course(REGISTRAR, person.id, date(2014, 3, 1), "R", 9)
+        repository = store.app.repository
+        assert isinstance(repository, LockedCopyRepository)
+        ident = UUID(person.id)
+        lock = repository._use_fastforward_lock(ident)
+        assert lock is repository._use_fastforward_lock(
+            UUID(person.id)
+        )  # the same lock for the same id
+        read: list[Any] = []
+        with lock:
+            reader = threading.Thread(target=lambda: read.append(service.person(str(person.id))))
+            reader.start()
+            reader.join(timeout=0.3)
+            assert reader.is_alive()  # waiting for the lock
+            assert not read
+        reader.join(timeout=30)
+        assert [d.delivered_on.month for d in read[0].deliveries] == [3]
+        assert not repository._fastforward_locks_inuse
+    finally:
+        store.close()

@@ -15,6 +15,8 @@ from starlette.middleware import Middleware
 from ledger.api.app import create_app
 from ledger.api.auth import TokenStore
 from ledger.api.lean_commands import LEAN, LeanCommands, plan, tried_routes
+from ledger.api.routes.ops import REGISTRY
+from ledger.api.security_headers import HEADERS
 from ledger.clock import ManualClock
 from ledger.config import Settings
 from ledger.db import Database
@@ -41,8 +43,7 @@ def _routes(app: Any) -> Iterator[APIRoute]:
 def _client(settings: Settings, clock: ManualClock, *, lean: bool) -> Iterator[tuple[Any, Any]]:
     runtime = open_runtime(settings, clock=clock)
     app = create_app(runtime, run_worker=True)
-    if not lean:  # the framework alone, as before the short path
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not LeanCommands]
+    app.short_path = lean  # without it, the framework alone, as before the short path
     try:
         with TestClient(app) as client:
             yield client, app
@@ -53,9 +54,15 @@ def _client(settings: Settings, clock: ManualClock, *, lean: bool) -> Iterator[t
 def _served(app: Any) -> int:
     """How many requests the short path answered itself."""
     layer = app.middleware_stack
-    while layer is not None and not isinstance(layer, LeanCommands):
-        layer = getattr(layer, "app", None)
-    return 0 if layer is None else layer.served
+    return layer.served if isinstance(layer, LeanCommands) else 0
+
+
+def _counted(route: str, status: int) -> float:
+    """Answers counted so far under `route` with `status` (/metrics)."""
+    found = REGISTRY.get_sample_value(
+        "ledger_http_requests_total", {"method": "POST", "route": route, "status": str(status)}
+    )
+    return found or 0.0
 
 
 def test_every_command_route_is_planned_but_those_with_other_parameters(
@@ -109,6 +116,7 @@ def _scenario(client: Any, settings: Settings) -> list[tuple[Any, ...]]:
         (courses, {"json": COURSE}, {}),
         (courses, {"json": COURSE}, {"Authorization": "Bearer ledger_unknown"}),
         (courses, {"json": COURSE}, {"Authorization": f"Bearer {tutor}"}),
+        (courses, {"json": {**COURSE, "region": "R" * settings.max_body_bytes}}, auth),
         (courses, {"json": COURSE}, auth),
     ]
     seen = []
@@ -125,6 +133,7 @@ def _scenario(client: Any, settings: Settings) -> list[tuple[Any, ...]]:
                 sorted(data),
                 data.get("positions"),
                 data.get("projected"),
+                {name: answer.headers.get(name) for name in HEADERS},
             )
         )
     return seen
@@ -136,17 +145,28 @@ def test_the_short_path_answers_every_request_as_the_framework_does(
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
 ) -> None:
-    answers, served = [], []
+    answers, served, counted = [], [], []
+    route = "/v1/people/{person_id}/courses"
     for lean in (True, False):
         settings = make_settings(backend, tmp_path_factory.mktemp("ledger"), request)
+        before = [_counted(route, status) for status in (201, 413, 422)]
         with _client(settings, clock, lean=lean) as (client, app):
             answers.append(_scenario(client, settings))
             served.append(_served(app))
+        after = [_counted(route, status) for status in (201, 413, 422)]
+        counted.append([a - b for a, b in zip(after, before, strict=True)])
     short, framework = answers
     assert short == framework
-    assert [a[0] for a in short] == [201, 201, 422, 422, 404, 422, 422, 422, 401, 401, 403, 201]
+    statuses = [201, 201, 422, 422, 404, 422, 422, 422, 401, 401, 403, 413, 201]
+    assert [a[0] for a in short] == statuses
     assert short[1][3] == "true"  # the replay
     assert short[2][1].endswith("/idempotency-key-reused")
+    assert short[11][1].endswith("/body-too-large")
+    assert all(a[-1] == HEADERS for a in short)  # every answer carries the security headers
     # Taken by the short path: the person, the three keyed courses, the over-long key, the
-    # unknown person and the last course; left to the framework: the six refused at the door.
+    # unknown person and the last course; left to the framework: the six refused at the door
+    # and the body over the limit.
     assert served == [7, 0]
+    # Counted alike under the route's template: three created and five invalid (the body over
+    # the limit is refused before any route is chosen, so not under this one).
+    assert counted == [[3, 0, 5], [3, 0, 5]]

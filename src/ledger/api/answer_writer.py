@@ -12,11 +12,10 @@ the key, so a retry rebuilds the answer from it.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 
 from ledger.db import Database
-from ledger.store.turns import TurnQueue, sqlite_turn
+from ledger.store.turns import Done, TurnQueue, sqlite_turn
 
 log = logging.getLogger("ledger.api")
 
@@ -27,7 +26,7 @@ class _Answer:
     actor: str
     status: int
     body: str
-    done: threading.Event = field(default_factory=threading.Event)
+    done: Done = field(default_factory=Done)
 
 
 class AnswerWriter:

@@ -69,7 +69,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
             listener.stop()
         runtime.close()
 
-    app = FastAPI(
+    app = LedgerAPI(
         title="ledger",
         summary="Certification and licensing ledger (European Foundation for Cluster Excellence)",
         description=(
@@ -126,9 +126,6 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         app.include_router(router)
     docs.document_roles(app)
 
-    # Innermost: the usual case of a command, straight to its route's function
-    # (ledger.api.lean_commands); inside the size limit, the counting and the headers.
-    app.add_middleware(LeanCommands, api=app)
     # The size limit runs before any route reads the body (and so before authentication); it
     # sits inside `Observe`, so the refusals are counted and its 413 reaches the handlers.
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
@@ -137,6 +134,22 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     # Added last, so it runs first: the security headers go on every answer, refusals included.
     app.add_middleware(SecurityHeaders)
     return app
+
+
+class LedgerAPI(FastAPI):
+    """The application, with the short path of command POSTs (ledger.api.lean_commands) outside
+    every layer of the framework's and ours: it counts, times and heads its own answers, and
+    leaves every other request to them. `short_path = False` leaves every request to them."""
+
+    short_path = True
+
+    def build_middleware_stack(self) -> Any:
+        stack = super().build_middleware_stack()
+        if not self.short_path:
+            return stack
+        return LeanCommands(
+            stack, api=self, max_bytes=self.state.ledger.runtime.settings.max_body_bytes
+        )
 
 
 def _projections_listener(runtime: Runtime) -> Listener | None:

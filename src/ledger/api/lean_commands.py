@@ -3,26 +3,28 @@
 A command's own work (checks, signing, its share of a group commit and of the projections) is
 about a millisecond; the framework's walk through its middleware, its route table and its
 dependency solver cost as much again, on the one interpreter every request shares. This ASGI
-middleware takes a POST to a command route (declared with `ledger.api.routes.commands.created`)
-when the request is of the usual kind — a JSON body that validates against the route's model,
-and a bearer token whose holder has one of the route's roles — and calls the route's own
-function with what the framework would have passed it: the path's values, the validated body,
-the token's holder, the application state and the Idempotency-Key. Everything else about the
-request is left to the framework exactly as before: a body that does not validate, a missing,
-unknown or revoked token, a role not allowed, a media type other than JSON. So the refusals,
-their problem details, the limit on failed authentications and the OpenAPI document are the
-framework's, unchanged; only the path of the usual case is shorter.
+layer, the outermost of the application, takes a POST to a command route (declared with
+`ledger.api.routes.commands.created`) when the request is of the usual kind — a JSON body of a
+declared length within the size limit that validates against the route's model, and a bearer
+token whose holder has one of the route's roles — and calls the route's own function with what
+the framework would have passed it: the path's values, the validated body, the token's holder,
+the application state and the Idempotency-Key. Everything else about the request is left to the
+framework exactly as before: a body without a length or over the limit, one that does not
+validate, a missing, unknown or revoked token, a role not allowed, a media type other than
+JSON. So the refusals, their problem details, the limit on failed authentications and the
+OpenAPI document are the framework's, unchanged; only the path of the usual case is shorter.
 
-It sits inside the size limit, the counting and timing, and the security headers (each answer
-carries them, and is counted under its route template), and outside the framework's exception
-middleware: an error raised by the route's function is answered by the handler the application
-registered for it, as the framework would.
+What the application's own layers do for every answer, this path does for the answers it gives:
+each is counted and timed under its route template (ledger.api.observe) and carries the
+security headers (ledger.api.security_headers). An error raised by the route's function is
+answered by the handler the application registered for it, as the framework would.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +38,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ledger.api import loop_bridge
+from ledger.api import loop_bridge, observe, security_headers
 from ledger.api.auth import PERSONAL_ROLES, Principal
 from ledger.api.deps import Allow, AppState, state
 
@@ -99,9 +101,10 @@ def plan(route: APIRoute) -> _Plan | None:
 class LeanCommands:
     """ASGI middleware: the usual case of a command POST straight to the route's function."""
 
-    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, api: FastAPI, max_bytes: int) -> None:
         self.app = app
         self.api = api
+        self.max_bytes = max_bytes
         self._routes: list[tuple[str, BaseRoute, _Plan | None]] | None = None
         self.served = 0  # requests answered here, not by the framework
         # On SQLite the route's function runs on the loop's thread (ledger.api.loop_bridge).
@@ -116,12 +119,13 @@ class LeanCommands:
             await self.app(scope, receive, send)
             return
         chosen, params = found
-        messages: list[Message] = []
-        try:
-            body = await _read(receive, messages)
-        except Exception as exc:  # say, the size limit passed: the framework answers it
-            await self.app(scope, _replaying(messages, _raising(exc)), send)
+        declared = _declared_length(scope)
+        if declared is None or declared > self.max_bytes:  # the size limit answers it
+            await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        messages: list[Message] = []
+        body = await _read(receive, messages)
         replay = _replaying(messages, receive)
         call = self._call(scope, chosen, params, body)
         if call is None:
@@ -142,7 +146,19 @@ class LeanCommands:
         if not isinstance(result, Response):
             raise TypeError(f"{chosen.route.path}: a command answers with a Response")
         self.served += 1
-        await result(scope, replay, send)
+        status = 500
+
+        async def answered(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                security_headers.add_to(message)
+            await send(message)
+
+        try:
+            await result(scope, replay, answered)
+        finally:
+            observe.record(scope, status, started)
 
     def _match(self, scope: Scope) -> tuple[_Plan, dict[str, str]] | None:
         """The route the router would choose for this request, if it is a planned command."""
@@ -245,6 +261,14 @@ def _literal_prefix(route: BaseRoute) -> str:
     return path.split("{", 1)[0]
 
 
+def _declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length, or None when it has none (or one that is not a number)."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     """The request's headers by lower-case name, the first of each (as the framework reads a
     single header)."""
@@ -266,15 +290,6 @@ async def _read(receive: Receive, messages: list[Message]) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-def _raising(exc: Exception) -> Receive:
-    """`receive` that raises what reading the body raised, for the framework to answer."""
-
-    async def receive() -> Message:
-        raise exc
-
-    return receive
 
 
 def _replaying(messages: list[Message], receive: Receive) -> Receive:

@@ -53,7 +53,7 @@ class _Awaiting:
 @dataclass
 class _Waiter:
     item: Any
-    done: threading.Event
+    done: waiting.Flag
     future: asyncio.Future[None]
 
 
@@ -74,7 +74,7 @@ class LoopWaits:
             return False
 
     def turn(
-        self, queue: waiting.Turns, item: Any, done: threading.Event, work: Callable[[], None]
+        self, queue: waiting.Turns, item: Any, done: waiting.Flag, work: Callable[[], None]
     ) -> bool:
         if not self._here():
             return False

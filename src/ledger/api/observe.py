@@ -40,16 +40,22 @@ class Observe:
         try:
             await self.app(scope, receive, watched)
         finally:
-            elapsed = time.perf_counter() - started
-            template = getattr(scope.get("route"), "path", "unmatched")
-            ops.REQUESTS.labels(scope["method"], template, str(status)).inc()
-            ops.LATENCY.labels(template).observe(elapsed)
-            access.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "route": template,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            record(scope, status, started)
+
+
+def record(scope: Scope, status: int, started: float) -> None:
+    """Count, time and log one answer (by its route template) that started at `started`."""
+    elapsed = time.perf_counter() - started
+    template = getattr(scope.get("route"), "path", "unmatched")
+    ops.REQUESTS.labels(scope["method"], template, str(status)).inc()
+    ops.LATENCY.labels(template).observe(elapsed)
+    if access.isEnabledFor(logging.INFO):
+        access.info(
+            "request",
+            extra={
+                "method": scope["method"],
+                "route": template,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )

@@ -39,7 +39,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.request_keys import KeyBinding
 from ledger.store.event_store import SEALED, ChainedEventStore
-from ledger.store.turns import TurnQueue, sqlite_turn
+from ledger.store.turns import Done, TurnQueue, sqlite_turn
 
 MEMBERS_DATA = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
 """A group failed on what some member wrote: each is written again alone."""
@@ -58,7 +58,7 @@ class Member:
 
     pending: ProcessingEvent[UUID]
     binding: KeyBinding | None
-    done: threading.Event = field(default_factory=threading.Event)
+    done: Done = field(default_factory=Done)
     recordings: list[Recording[UUID]] | None = None
     error: BaseException | None = None
 

@@ -39,13 +39,30 @@ def sqlite_turn(path: str | os.PathLike[str]) -> threading.RLock:
         return found
 
 
+class Done:
+    """Whether a queued item's work is done: set once by whoever did it, read by its caller
+    (who never sleeps on it, but takes the lock in turn), so a flag, not an event: a command
+    makes one for every item it queues."""
+
+    __slots__ = ("_done",)
+
+    def __init__(self) -> None:
+        self._done = False
+
+    def set(self) -> None:
+        self._done = True
+
+    def is_set(self) -> bool:
+        return self._done
+
+
 class TurnQueue(Generic[T]):
     def __init__(self, lock: threading.Lock | threading.RLock | None = None) -> None:
         self.items: list[T] = []
         self.lock = lock if lock is not None else threading.Lock()
         self._queue_lock = threading.Lock()
 
-    def run(self, item: T, done: threading.Event, work: Callable[[], None]) -> None:
+    def run(self, item: T, done: Done, work: Callable[[], None]) -> None:
         """Queue `item`, then take turns at the lock doing `work` (which takes queued items and
         settles them) until `done` is set: by this caller's turn or by another's."""
         waits = waiting.current.get()
