@@ -32,7 +32,7 @@ from ledger.store.group_commit import GroupCommitter
 from ledger.store.key_history import ensure_key_history, read_history
 from ledger.store.mapper import SigningMapper
 from ledger.store.person_keys import PersonKeys, PostgresPersonKeys, SQLitePersonKeys
-from ledger.store.recorders import recorder_topic
+from ledger.store.recorders import SQLiteLedgerRecorder, recorder_topic
 from ledger.store.repository import LockedCopyRepository
 from ledger.store.signing import Signing
 
@@ -61,6 +61,11 @@ class LedgerApplication(Application[UUID]):
             fastforward_skipping=made.fastforward_skipping,
             deepcopy_from_cache=made.deepcopy_from_cache,
         )
+
+    def close(self) -> None:
+        super().close()
+        if isinstance(self.recorder, SQLiteLedgerRecorder):
+            self.recorder.close_reads()
 
     def construct_mapper(self) -> Mapper[UUID]:
         return SigningMapper(self._signing, self._person_keys)

@@ -26,8 +26,11 @@ from psycopg.sql import SQL, Identifier
 
 from ledger import faults
 from ledger.request_keys import TABLE, KeyBinding
+from ledger.store.sqlite_reads import ThreadReaders
 
 RECONNECT_TIMEOUT_S = 5.0
+SQLITE_LOCK_TIMEOUT_S = 5.0
+"""The library's own wait for a locked SQLite file, when none is configured."""
 COLUMNS = (
     "(key TEXT NOT NULL, actor TEXT NOT NULL, request TEXT NOT NULL,"
     " receipt TEXT NOT NULL DEFAULT '', notifications TEXT NOT NULL DEFAULT '[]',"
@@ -169,27 +172,42 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         return found
 
     def _select(self, statement: str, params: Sequence[Any]) -> list[StoredEvent]:
-        """Records read by one SELECT, run alone (a statement sees one snapshot by itself)."""
-        with self.datastore.get_connection(commit=False) as connection:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(statement, params)
-                rows = cursor.fetchall()
-            except sqlite3.OperationalError as exc:
-                raise OperationalError(exc) from exc
-            except sqlite3.Error as exc:
-                raise DatabaseError(exc) from exc
-            finally:
-                cursor.sqlite_cursor.close()
+        """Records read by one SELECT, run alone (a statement sees one snapshot by itself), on
+        this thread's own connection (ledger.store.sqlite_reads); the columns are the table's
+        in their order: the stream, the version, the topic, the state."""
+        try:
+            rows = self._readers().rows(statement, params)
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(exc) from exc
+        except sqlite3.Error as exc:
+            raise DatabaseError(exc) from exc
+        convert = self.convert_originator_id
         return [
             StoredEvent(
-                originator_id=self.convert_originator_id(row["originator_id"]),
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=row["state"],
+                originator_id=convert(row[0]),
+                originator_version=row[1],
+                topic=row[2],
+                state=row[3],
             )
             for row in rows
         ]
+
+    def _readers(self) -> ThreadReaders:
+        found: ThreadReaders | None = getattr(self, "_thread_readers", None)
+        if found is None:
+            pool = self.datastore.pool
+            if pool.is_sqlite_memory_mode:  # each connection would see a database of its own
+                raise TypeError("the ledger's SQLite database is a file, not in memory")
+            found = self._thread_readers = ThreadReaders(
+                pool.db_name, float(pool.lock_timeout or SQLITE_LOCK_TIMEOUT_S)
+            )
+        return found
+
+    def close_reads(self) -> None:
+        """Close the connections the threads read on (with the application)."""
+        found: ThreadReaders | None = getattr(self, "_thread_readers", None)
+        if found is not None:
+            found.close()
 
 
 def _once(method: Callable[..., Any]) -> Callable[..., Any]:
