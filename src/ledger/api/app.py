@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from ledger.api import docs, problems
 from ledger.api.auth import FailureLimiter, TokenStore
@@ -143,7 +144,7 @@ class LedgerAPI(FastAPI):
 
     short_path = True
 
-    def build_middleware_stack(self) -> Any:
+    def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if not self.short_path:
             return stack

@@ -12,6 +12,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ledger.api.problems import problem_response
 
 
+def declared_fit(scope: Scope, limit: int) -> bool | None:
+    """Whether the request's declared Content-Length is a number of at most `limit` bytes; None
+    when it declares none (a chunked body, counted as it arrives)."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length":
+            return value.isdigit() and int(value) <= limit
+    return None
+
+
 def _too_large(limit: int) -> str:
     return f"the request body is larger than {limit} bytes, the most this ledger accepts"
 
@@ -25,8 +34,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared_fit(scope, self.max_bytes) is False:
             response = problem_response(
                 413,
                 "body-too-large",

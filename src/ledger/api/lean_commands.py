@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.api import loop_bridge, observe, security_headers
 from ledger.api.auth import PERSONAL_ROLES, Principal
+from ledger.api.body_limit import declared_fit
 from ledger.api.deps import Allow, AppState, state
 
 LEAN: set[Callable[..., object]] = set()
@@ -119,8 +120,7 @@ class LeanCommands:
             await self.app(scope, receive, send)
             return
         chosen, params = found
-        declared = _declared_length(scope)
-        if declared is None or declared > self.max_bytes:  # the size limit answers it
+        if not declared_fit(scope, self.max_bytes):  # the size limit answers it
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -259,14 +259,6 @@ def tried_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
 def _literal_prefix(route: BaseRoute) -> str:
     path = str(getattr(route, "path", ""))
     return path.split("{", 1)[0]
-
-
-def _declared_length(scope: Scope) -> int | None:
-    """The request's Content-Length, or None when it has none (or one that is not a number)."""
-    for name, value in scope["headers"]:
-        if name.lower() == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -19,7 +19,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import DatabaseError, Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+)
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -29,8 +33,6 @@ from ledger.request_keys import TABLE, KeyBinding
 from ledger.store.sqlite_reads import ThreadReaders
 
 RECONNECT_TIMEOUT_S = 5.0
-SQLITE_LOCK_TIMEOUT_S = 5.0
-"""The library's own wait for a locked SQLite file, when none is configured."""
 COLUMNS = (
     "(key TEXT NOT NULL, actor TEXT NOT NULL, request TEXT NOT NULL,"
     " receipt TEXT NOT NULL DEFAULT '', notifications TEXT NOT NULL DEFAULT '[]',"
@@ -199,7 +201,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             if pool.is_sqlite_memory_mode:  # each connection would see a database of its own
                 raise TypeError("the ledger's SQLite database is a file, not in memory")
             found = self._thread_readers = ThreadReaders(
-                pool.db_name, float(pool.lock_timeout or SQLITE_LOCK_TIMEOUT_S)
+                pool.db_name, float(pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT)
             )
         return found
 
