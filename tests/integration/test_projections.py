@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ledger.runtime import Runtime, open_runtime
+from ledger.views.sql import trackings
 from ledger.workload import generate
 from projections import ALL
 from projections.base import Event, MemoryView, Projection, digest, replay_all
@@ -348,3 +349,36 @@ def test_a_batch_pauses_the_cycle_collector_and_resumes_it_even_when_a_handler_f
         runner.run_once("trainer_status")
     assert gc.isenabled()
     assert {s.name: s.position for s in runner.status()}["trainer_status"] == before
+
+
+@pytest.mark.parametrize("secure_delete", [1, 0])
+def test_a_replaced_generation_is_dropped_on_the_next_rebuild_leaving_the_connection_as_it_was(
+    runtime: Runtime, secure_delete: int
+) -> None:
+    generate(runtime.service, 300, seed=3)
+    runtime.runner.catch_up()
+    before = runtime.runner.digests()
+    db = runtime.db
+    db.secure_delete(bool(secure_delete))  # this thread's connection, which the swaps use
+    first = runtime.runner.rebuild("trainer_status")
+    second = runtime.runner.rebuild("trainer_status")
+    assert (first.generation, second.generation) == (2, 3)
+    with db.read() as tx:
+        generations = [t.generation for t in trackings(tx, db, "trainer_status")]
+        tables = tx.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?"
+            if db.postgres
+            else "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?",
+            (db.schema,) if db.postgres else ("proj_trainer_status_g%",),
+        ).fetchall()
+    assert generations == [2, 3]  # the first is gone; the one just replaced stays for readers
+    names = {row[0] for row in tables}
+    assert {"proj_trainer_status_g2", "proj_trainer_status_g3"} <= names
+    assert "proj_trainer_status_g1" not in names
+    assert runtime.runner.digests() == before
+    if not db.postgres:
+        # Its pages were freed, and the connection still overwrites freed pages (or not) as it
+        # did before: erasing a person relies on it.
+        with db.read() as tx:
+            assert tx.execute("PRAGMA freelist_count").fetchone()[0] > 0
+            assert tx.execute("PRAGMA secure_delete").fetchone()[0] == secure_delete

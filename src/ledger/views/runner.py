@@ -170,10 +170,11 @@ class ProjectionRunner:
                 self._caches.pop(tracking.table, None)  # rows written that it does not hold
         with self._changed:
             self._applied += 1
-            for offset, (notification_id, _) in enumerate(rows):
-                self._positions[notification_id] = first + offset
-            while len(self._positions) > KNOWN_POSITIONS:
-                self._positions.popitem(last=False)
+            if live:  # a bulk batch's events are not the answers of commands being waited on
+                for offset, (notification_id, _) in enumerate(rows):
+                    self._positions[notification_id] = first + offset
+                while len(self._positions) > KNOWN_POSITIONS:
+                    self._positions.popitem(last=False)
             if every:
                 self._reached = max(self._reached, reached)
                 self._read_applied = self._applied  # nothing new for a reader to find

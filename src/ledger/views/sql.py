@@ -14,11 +14,13 @@ import json
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ledger.db import Database, Tx
 from projections.base import Row, View, row_json
 
 StoredRow = tuple[str, str, str, str | None]  # table, key, canonical JSON, index
+_UNTOUCHED: Any = object()  # a row neither put nor deleted in this batch
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def ensure_registry(db: Database) -> None:
 def create_generation(tx: Tx, db: Database, name: str, generation: int, version: int) -> Tracking:
     tracking = Tracking(name, generation, version, 0, 0, False)
     table = db.table(tracking.table)
-    tx.execute(f"DROP TABLE IF EXISTS {table}")
+    _drop_table(tx, db, table)
     tx.execute(
         f"CREATE TABLE {table} (tbl TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,"
         " idx TEXT, PRIMARY KEY (tbl, key))"
@@ -130,11 +132,27 @@ def activate(tx: Tx, db: Database, name: str, generation: int) -> list[Tracking]
 
 
 def drop_generation(tx: Tx, db: Database, tracking: Tracking) -> None:
-    tx.execute(f"DROP TABLE IF EXISTS {db.table(tracking.table)}")
+    _drop_table(tx, db, db.table(tracking.table))
     tx.execute(
         f"DELETE FROM {db.table('ledger_projections')} WHERE name = ? AND generation = ?",
         (tracking.name, tracking.generation),
     )
+
+
+def _drop_table(tx: Tx, db: Database, table: str) -> None:
+    """Drop a generation's table. Its rows are the records' non-personal content, so on SQLite
+    its pages are freed without first being overwritten with zeros, which SQLite may be built
+    to do for every freed page (`secure_delete`, on in some distributions' builds): that would
+    write a dropped generation out once more in full. The connection's setting is restored."""
+    if db.postgres:
+        tx.execute(f"DROP TABLE IF EXISTS {table}")
+        return
+    before = int(tx.execute("PRAGMA secure_delete").fetchone()[0])
+    tx.execute("PRAGMA secure_delete = 0")
+    try:
+        tx.execute(f"DROP TABLE IF EXISTS {table}")
+    finally:
+        tx.execute(f"PRAGMA secure_delete = {before}")
 
 
 def load_rows(tx: Tx, db: Database, tracking: Tracking, rows: Sequence[StoredRow]) -> None:
@@ -224,8 +242,8 @@ class SqlView(View):
 
     def get(self, table: str, key: str) -> Row | None:
         place = (table, key)
-        if place in self._dirty:
-            found = self._dirty[place]
+        found = self._dirty.get(place, _UNTOUCHED)
+        if found is not _UNTOUCHED:
             return None if found is None else found[0]
         cache = self._cache
         if cache is not None and (cached := cache.get(place)) is not None:
