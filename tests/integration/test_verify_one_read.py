@@ -14,6 +14,7 @@ from ledger.api.routes import verify
 from ledger.api.routes.verify import current_document, verify_answer
 from ledger.db import Tx
 from ledger.runtime import Runtime
+from ledger.views.sql import trackings
 from tests.builders import COMMITTEE, REGISTRAR, licensed
 
 ADMIN_REASON = "request"
@@ -148,4 +149,29 @@ def test_reads_together_follow_a_rebuilt_register(runtime: Runtime) -> None:
     rebuilt = runtime.runner.rebuild("certificate_register")
     assert rebuilt.generation != remembered
     assert reads.certificates([*ids, "LIC-1999-999999"]) == before
+    assert reads._generation == rebuilt.generation
+
+
+def test_reads_follow_the_register_when_the_generation_remembered_was_dropped(
+    runtime: Runtime,
+) -> None:
+    """Two rebuilds (here, or in another process) drop the generation the reads remembered:
+    they read the active one instead of failing on a table that is gone."""
+    group, licence = licensed(runtime.service)
+    runtime.catch_up()
+    ids = [licence, *runtime.queries.certificates_of(group.members[0])]
+    reads = verify._kept(runtime).reads
+    before = reads.certificates(ids)
+    one = reads.certificate(licence)
+    remembered = reads._generation
+    runtime.runner.rebuild("certificate_register")
+    rebuilt = runtime.runner.rebuild("certificate_register")  # drops the one remembered
+    with runtime.db.read() as tx:
+        kept = {t.generation for t in trackings(tx, runtime.db, "certificate_register")}
+    assert remembered not in kept
+    assert reads._generation == remembered
+    assert reads.certificate(licence) == one
+    assert reads._generation == rebuilt.generation
+    reads._generation = remembered  # and the statement for many ids, likewise
+    assert reads.certificates(ids) == before
     assert reads._generation == rebuilt.generation

@@ -95,7 +95,9 @@ class VerificationReads:
         self, read: Callable[[int, list[str]], dict[str, CertificateRead]], wanted: list[str]
     ) -> dict[str, CertificateRead]:
         """`read` from the generation remembered; an id not found there is looked for again in
-        the active generation if that is another one (a rebuild was activated meanwhile)."""
+        the active generation if that is another one (a rebuild was activated meanwhile). The
+        generation remembered may be gone altogether (a second rebuild, perhaps in another
+        process, dropped it): a read that fails there is made again in the active one."""
         found: dict[str, CertificateRead] = {}
         for attempt in range(2):
             generation = self._generation
@@ -103,7 +105,12 @@ class VerificationReads:
                 generation = self._active_generation()
                 if generation is None:
                     return found
-            found.update(read(generation, wanted))
+            try:
+                found.update(read(generation, wanted))
+            except Exception:
+                if attempt or self._active_generation() == generation:
+                    raise  # not a generation replaced: the database's own error
+                continue
             missing = [i for i in wanted if i not in found]
             if not missing or attempt or self._active_generation() == generation:
                 return found
